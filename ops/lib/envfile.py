@@ -1,0 +1,150 @@
+"""The .env file: create it from .env.example with fresh secrets, and check it before anything starts.
+
+    python3 envfile.py create EXAMPLE TARGET   # only when TARGET does not exist yet
+    python3 envfile.py check FILE [--skip-port-check]
+
+`check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
+schema below is the one list of settings: .env.example must document exactly these.
+"""
+import ipaddress
+import os
+import re
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+
+def _whole(value, minimum=0, maximum=None):
+    if not re.fullmatch(r"\d+", value):
+        return f"must be a whole number, got {value!r}"
+    if int(value) < minimum or (maximum is not None and int(value) > maximum):
+        return f"must be between {minimum} and {maximum}, got {value}" if maximum else f"must be at least {minimum}, got {value}"
+    return None
+
+
+def _address(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return f"must be an IP address, got {value!r}"
+    return None
+
+
+def _cidrs(value):
+    for item in value.replace(",", " ").split():
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            return f"{item!r} is not an address or CIDR"
+    return None
+
+
+def _secret(value):
+    if len(value) < 32:
+        return "must be at least 32 characters (ops/up generates one when it is empty)"
+    return None
+
+
+def _choice(*allowed):
+    def check(value):
+        return None if value in allowed else f"must be one of {', '.join(allowed)}, got {value!r}"
+    return check
+
+
+def _text(value):
+    return None
+
+
+# Every setting, and how its value is checked. A secret left empty in .env.example is generated.
+SCHEMA = {
+    "PORTAL_BIND": _address,
+    "PORTAL_PORT": lambda v: _whole(v, 1, 65535),
+    "DJANGO_SECRET_KEY": _secret,
+    "DJANGO_ALLOWED_HOSTS": _text,
+    "DJANGO_CSRF_TRUSTED_ORIGINS": _text,
+    "INTERNAL_API_TOKEN": _secret,
+    "STREAMLIT_COOKIE_SECRET": _secret,
+    "GUNICORN_WORKERS": lambda v: _whole(v, 1, 64),
+    "STREAMLIT_REPLICAS": lambda v: _whole(v, 1, 32),
+    "STREAMLIT_ROUTING": _choice("consistent", "ip_hash"),
+    "TRUSTED_PROXIES": _cidrs,
+    "UPLOAD_MAX_MB": lambda v: _whole(v, 1, 2048),
+}
+SECRETS = [name for name, check in SCHEMA.items() if check is _secret]
+
+
+class EnvError(Exception):
+    pass
+
+
+def parse(path):
+    """(line number, name, value) for each setting; comments and blank lines are skipped."""
+    entries = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", stripped)
+        if not match:
+            raise EnvError(f"{path}:{number}: not NAME=value: {stripped!r}")
+        name, value = match.groups()
+        entries.append((number, name, value.strip().strip('"').strip("'")))
+    return entries
+
+
+def check(path, port_check=True):
+    seen = {}
+    for number, name, value in parse(path):
+        where = f"{path}:{number}: {name}"
+        if name not in SCHEMA:
+            raise EnvError(f"{where} is not a setting of this bundle (see .env.example)")
+        if name in seen:
+            raise EnvError(f"{where} is set twice (first on line {seen[name][0]})")
+        problem = SCHEMA[name](value) if value or name in SECRETS else None
+        if problem:
+            raise EnvError(f"{where} {problem}")
+        seen[name] = (number, value)
+    if port_check:
+        _check_port_free(path, seen)
+
+
+def _check_port_free(path, seen):
+    number, port = seen.get("PORTAL_PORT", (None, "8080"))
+    bind = seen.get("PORTAL_BIND", (None, "0.0.0.0"))[1] or "0.0.0.0"
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((bind, int(port or 8080)))
+        except OSError as exc:
+            where = f"{path}:{number}: PORTAL_PORT" if number else "PORTAL_PORT (default)"
+            raise EnvError(f"{where} {port} on {bind} is already in use ({exc.strerror})") from None
+
+
+def create(example, target):
+    """Copy the example, filling every empty secret with a fresh random value; mode 600."""
+    lines = []
+    for line in Path(example).read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name in SECRETS and not value.strip():
+            line = f"{name}={secrets.token_urlsafe(48)}"
+        lines.append(line)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+
+
+def main(argv):
+    try:
+        if argv[:1] == ["create"] and len(argv) == 3:
+            create(argv[1], argv[2])
+        elif argv[:1] == ["check"] and len(argv) in (2, 3):
+            check(argv[1], port_check="--skip-port-check" not in argv)
+        else:
+            sys.exit(__doc__)
+    except EnvError as exc:
+        sys.exit(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
