@@ -13,9 +13,14 @@ as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# Every script talks to the same project, so `docker compose` always gets the same files.
+# The settings file every script reads; ops/test points it at its own isolated project's.
+PORTAL_ENV_FILE=${PORTAL_ENV_FILE:-$ROOT/.env}
+export PORTAL_ENV_FILE
+
+# Every script talks to the same project the same way. COMPOSE_PROJECT_NAME, when set (ops/test
+# sets it), picks another project than compose.yaml's own name.
 compose() {
-    docker compose --project-directory "$ROOT" -f "$ROOT/compose.yaml" "$@"
+    docker compose --project-directory "$ROOT" -f "$ROOT/compose.yaml" --env-file "$PORTAL_ENV_FILE" "$@"
 }
 
 # Wait until a command succeeds, polling; fails with the given message after `seconds`.
@@ -26,4 +31,17 @@ wait_for() {
         [ "$SECONDS" -lt "$deadline" ] || die "timed out after ${seconds}s waiting for $what"
         sleep 1
     done
+}
+
+# Where ops/bootstrap writes the pid of a dockerd it started itself (no init system here).
+DOCKERD_PIDFILE=/run/partner-portal-dockerd.pid
+
+# Stop the engine ops/bootstrap started; one an init system runs is left alone.
+stop_engine() {
+    [ -f "$DOCKERD_PIDFILE" ] || return 0
+    local pid; pid=$(cat "$DOCKERD_PIDFILE")
+    say "stopping the Docker engine this run started (pid $pid)"
+    as_root kill "$pid" 2>/dev/null || true
+    wait_for 60 "the Docker engine to stop" sh -c "! kill -0 $pid"
+    as_root rm -f "$DOCKERD_PIDFILE"
 }

@@ -1,6 +1,6 @@
 """The .env file: create it from .env.example with fresh secrets, and check it before anything starts.
 
-    python3 envfile.py create EXAMPLE TARGET   # only when TARGET does not exist yet
+    python3 envfile.py create EXAMPLE TARGET [NAME=VALUE ...]   # only when TARGET does not exist yet
     python3 envfile.py check FILE [--skip-port-check]
 
 `check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
@@ -121,14 +121,21 @@ def _check_port_free(path, seen):
             raise EnvError(f"{where} {port} on {bind} is already in use ({exc.strerror})") from None
 
 
-def create(example, target):
-    """Copy the example, filling every empty secret with a fresh random value; mode 600."""
+def create(example, target, overrides=()):
+    """Copy the example, filling every empty secret with a fresh random value; mode 600.
+
+    `overrides` (NAME=VALUE) replace the example's values: ops/test uses them for its own port.
+    """
+    replace = dict(item.split("=", 1) for item in overrides)
     lines = []
     for line in Path(example).read_text(encoding="utf-8").splitlines():
         name, sep, value = line.partition("=")
-        if sep and name in SECRETS and not value.strip():
+        if sep and name in replace:
+            line = f"{name}={replace.pop(name)}"
+        elif sep and name in SECRETS and not value.strip():
             line = f"{name}={secrets.token_urlsafe(48)}"
         lines.append(line)
+    lines += [f"{name}={value}" for name, value in replace.items()]
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
@@ -136,8 +143,8 @@ def create(example, target):
 
 def main(argv):
     try:
-        if argv[:1] == ["create"] and len(argv) == 3:
-            create(argv[1], argv[2])
+        if argv[:1] == ["create"] and len(argv) >= 3:
+            create(argv[1], argv[2], argv[3:])
         elif argv[:1] == ["check"] and len(argv) in (2, 3):
             check(argv[1], port_check="--skip-port-check" not in argv)
         else:

@@ -1,0 +1,178 @@
+"""Warnings and a plain capacity recommendation per service, from the probes' snapshots.
+
+Rules (levels from the environment, see `Thresholds`):
+- A snapshot warns when its memory passes PROBE_MEM_WARN (80) % of its limit, its CPU passes
+  PROBE_CPU_WARN (85) % of its quota (of the host's cores when it has none), or its healthcheck
+  failed. Without a memory limit there is no memory level to pass.
+- streamlit: load is measured three ways over the N replicas: mean memory %, mean CPU %, and
+  sessions per replica against STREAMLIT_SESSIONS_PER_REPLICA (10). Assuming load spreads evenly,
+  each gives the replicas that bring it back to its level: ceil(N * mean / level) and
+  ceil(sessions / per replica). The largest of them, when above N, is the advice (at least 1).
+  It never advises fewer replicas: a replica's memory has a fixed base that the even-spread
+  estimate ignores, and a spare replica is what keeps sessions alive when another one dies.
+- django: CPU past its level means the container's cores are saturated, and more workers would
+  only queue on them: raise its CPU limit or add another host. Workers nearly all busy (CPU used
+  past the level of one core per worker) while cores sit idle means the workers are the limit:
+  raise GUNICORN_WORKERS to Gunicorn's suggested 2 x cores + 1. Memory past its level: raise
+  the memory limit.
+- nginx: CPU or memory past its level: raise that limit.
+"""
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import mean
+
+from portal_probe.settings import env_number
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    mem_warn_percent: float = 80.0
+    cpu_warn_percent: float = 85.0
+    sessions_per_replica: int = 10
+    gunicorn_workers: int = 4
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Thresholds":
+        return cls(
+            mem_warn_percent=env_number(environ, "PROBE_MEM_WARN", cls.mem_warn_percent),
+            cpu_warn_percent=env_number(environ, "PROBE_CPU_WARN", cls.cpu_warn_percent),
+            sessions_per_replica=int(
+                env_number(environ, "STREAMLIT_SESSIONS_PER_REPLICA", cls.sessions_per_replica, integer=True)
+            ),
+            gunicorn_workers=int(env_number(environ, "GUNICORN_WORKERS", cls.gunicorn_workers, integer=True)),
+        )
+
+
+@dataclass(frozen=True)
+class ServiceAdvice:
+    service: str
+    replicas: int
+    warnings: tuple[str, ...]
+    recommendation: str
+    scale_to: int | None = None  # streamlit only: the replica count to scale to; None when enough
+
+
+def latest_by_service(snapshots: Iterable[dict], newer_than: datetime | None = None) -> dict[str, list[dict]]:
+    """The newest snapshot of each host, grouped by service.
+
+    `newer_than` drops hosts that stopped reporting, e.g. replicas removed by a scale-down.
+    """
+    newest: dict[str, dict] = {}
+    for snapshot in snapshots:
+        taken = datetime.fromisoformat(snapshot["time"])
+        if newer_than is not None and taken <= newer_than:
+            continue
+        kept = newest.get(snapshot["hostname"])
+        if kept is None or datetime.fromisoformat(kept["time"]) < taken:
+            newest[snapshot["hostname"]] = snapshot
+    grouped: dict[str, list[dict]] = {}
+    for hostname in sorted(newest):
+        grouped.setdefault(newest[hostname]["service"], []).append(newest[hostname])
+    return grouped
+
+
+def advise(
+    snapshots_by_service: Mapping[str, list[dict]], thresholds: Thresholds = Thresholds()
+) -> list[ServiceAdvice]:
+    """One piece of advice per service, in service name order."""
+    advisers = {"streamlit": advise_streamlit, "django": advise_django}
+    advice = []
+    for service, snapshots in sorted(snapshots_by_service.items()):
+        if snapshots:
+            advice.append(advisers.get(service, advise_other)(service, snapshots, thresholds))
+        elif service == "streamlit":
+            advice.append(
+                ServiceAdvice(service, 0, (), f"{service}: no replica reporting: scale to 1 (ops/scale 1)", 1)
+            )
+        else:
+            advice.append(ServiceAdvice(service, 0, (), f"{service}: no snapshot: is it running?"))
+    return advice
+
+
+def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[str]:
+    where = f"{snapshot['hostname']} ({snapshot['service']})"
+    warnings = []
+    if not snapshot["health"]["ok"]:
+        warnings.append(f"{where}: unhealthy: {snapshot['health']['reason']}")
+    memory = snapshot["memory_percent"]
+    if memory is not None and memory > thresholds.mem_warn_percent:
+        warnings.append(f"{where}: memory {memory:.0f} % of its limit, over {thresholds.mem_warn_percent:g} %")
+    if snapshot["cpu_percent"] > thresholds.cpu_warn_percent:
+        quota = "quota" if snapshot["cpu_quota_cores"] is not None else "host's cores"
+        warnings.append(
+            f"{where}: CPU {snapshot['cpu_percent']:.0f} % of its {quota}, over {thresholds.cpu_warn_percent:g} %"
+        )
+    return warnings
+
+
+def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
+    replicas = len(snapshots)
+    load = _Load(snapshots)
+    sessions = sum(snapshot["sessions"] or 0 for snapshot in snapshots)
+    needed = [1, math.ceil(sessions / thresholds.sessions_per_replica)]
+    if load.memory_percent is not None:
+        needed.append(math.ceil(replicas * load.memory_percent / thresholds.mem_warn_percent))
+    needed.append(math.ceil(replicas * load.cpu_percent / thresholds.cpu_warn_percent))
+    target = max(needed)
+
+    noun = "replica" if replicas == 1 else "replicas"
+    summary = f"{service}: {replicas} {noun} at {load.describe()}, {sessions} sessions"
+    warnings = _warnings(snapshots, thresholds)
+    if target > replicas:
+        return ServiceAdvice(service, replicas, warnings, f"{summary}: scale to {target} (ops/scale {target})", target)
+    return ServiceAdvice(service, replicas, warnings, f"{summary}: enough")
+
+
+def advise_django(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
+    load = _Load(snapshots)
+    workers = snapshots[0]["workers"] or thresholds.gunicorn_workers
+    cores = snapshots[0]["cpu_quota_cores"] or snapshots[0]["cpu_count"]
+    busy_workers_percent = 100 * (load.cpu_percent / 100 * cores) / workers
+
+    actions = []
+    if load.cpu_percent > thresholds.cpu_warn_percent:
+        actions.append("CPU saturated: raise its CPU limit or add another host")
+    elif busy_workers_percent > thresholds.cpu_warn_percent and workers < cores:
+        actions.append(f"workers all busy with cores to spare: raise GUNICORN_WORKERS to {2 * math.ceil(cores) + 1}")
+    if load.memory_percent is not None and load.memory_percent > thresholds.mem_warn_percent:
+        actions.append("raise its memory limit")
+    summary = f"{service}: {workers} workers at {load.describe()}"
+    return ServiceAdvice(
+        service, len(snapshots), _warnings(snapshots, thresholds), f"{summary}: {'; '.join(actions) or 'enough'}"
+    )
+
+
+def advise_other(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
+    """nginx, or any service with no scaling of its own: only its limits can change."""
+    load = _Load(snapshots)
+    actions = []
+    if load.cpu_percent > thresholds.cpu_warn_percent:
+        actions.append("raise its CPU limit")
+    if load.memory_percent is not None and load.memory_percent > thresholds.mem_warn_percent:
+        actions.append("raise its memory limit")
+    summary = f"{service}: {load.describe()}"
+    return ServiceAdvice(
+        service, len(snapshots), _warnings(snapshots, thresholds), f"{summary}: {'; '.join(actions) or 'enough'}"
+    )
+
+
+class _Load:
+    """Mean CPU and memory percent over a service's snapshots; memory only where there is a limit."""
+
+    def __init__(self, snapshots: list[dict]):
+        self.cpu_percent = mean(snapshot["cpu_percent"] for snapshot in snapshots)
+        limited = [snapshot["memory_percent"] for snapshot in snapshots if snapshot["memory_percent"] is not None]
+        self.memory_percent = mean(limited) if limited else None
+
+    def describe(self) -> str:
+        if self.memory_percent is None:
+            return f"{self.cpu_percent:.0f} % CPU, no memory limit"
+        return f"{self.memory_percent:.0f} % memory, {self.cpu_percent:.0f} % CPU"
+
+
+def _warnings(snapshots: list[dict], thresholds: Thresholds) -> tuple[str, ...]:
+    return tuple(warning for snapshot in snapshots for warning in snapshot_warnings(snapshot, thresholds))

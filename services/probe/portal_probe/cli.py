@@ -1,0 +1,56 @@
+"""Command line: `check SERVICE` for the Docker healthcheck, `report SERVICE` for load snapshots."""
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from portal_probe.cgroup import DEFAULT_ROOT, CgroupError
+from portal_probe.health import run_check
+from portal_probe.processes import ProcessRecord, read_process_table
+from portal_probe.report import Reporter, run_report_loop
+from portal_probe.settings import SERVICES, Settings, SettingsError
+
+EXIT_OK, EXIT_FAIL = 0, 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m portal_probe", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="exit 0 when the service is healthy, 1 with a reason when not")
+    check.add_argument("service", choices=SERVICES)
+    report = commands.add_parser("report", help="write a JSON load snapshot every PROBE_INTERVAL seconds")
+    report.add_argument("service", choices=SERVICES)
+    report.add_argument("--once", action="store_true", help="print one snapshot to stdout and exit")
+    return parser.parse_args(argv)
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    read_table: Callable[[], list[ProcessRecord]] = read_process_table,
+    cgroup_root: Path = DEFAULT_ROOT,
+) -> int:
+    args = parse_args(argv)
+    try:
+        settings = Settings.from_env(environ)
+        if args.command == "check":
+            result = run_check(args.service, settings, read_table(), cgroup_root)
+            print(result.line, file=sys.stdout if result.ok else sys.stderr)
+            return EXIT_OK if result.ok else EXIT_FAIL
+        reporter = Reporter(args.service, settings, read_table, cgroup_root)
+        if args.once:
+            print(json.dumps(reporter.snapshot(), indent=2))
+            return EXIT_OK
+        run_report_loop(reporter, settings.report_dir, settings.interval_s)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except (SettingsError, CgroupError) as error:
+        print(f"fail: {args.service}: {error}", file=sys.stderr)
+        return EXIT_FAIL
+    except Exception as error:  # the healthcheck log shows one line, never a traceback
+        print(f"fail: {args.service}: unexpected {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAIL

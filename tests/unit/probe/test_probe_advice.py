@@ -1,0 +1,143 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from portal_probe.advice import Thresholds, advise, latest_by_service, snapshot_warnings
+from portal_probe.settings import SettingsError
+
+
+def snapshot(service="streamlit", hostname="replica-1", **fields):
+    values = {
+        "time": "2025-03-01T12:00:00+00:00",
+        "service": service,
+        "hostname": hostname,
+        "health": {"ok": True, "reason": None},
+        "cpu_percent": 10.0,
+        "cpu_quota_cores": 1.0,
+        "cpu_count": 2,
+        "memory_percent": 20.0,
+        "workers": 4 if service == "django" else None,
+        "sessions": 0 if service == "streamlit" else None,
+    }
+    values.update(fields)
+    return values
+
+
+def replicas(count, **fields):
+    return [snapshot(hostname=f"replica-{n}", **fields) for n in range(1, count + 1)]
+
+
+def only_advice(snapshots_by_service, thresholds=Thresholds()):
+    (advice,) = advise(snapshots_by_service, thresholds)
+    return advice
+
+
+def test_streamlit_with_room_is_enough():
+    advice = only_advice({"streamlit": replicas(2, sessions=1)})
+    assert advice.recommendation == "streamlit: 2 replicas at 20 % memory, 10 % CPU, 2 sessions: enough"
+    assert (advice.scale_to, advice.warnings) == (None, ())
+
+
+def test_streamlit_sessions_past_the_per_replica_level_scale_out():
+    advice = only_advice({"streamlit": replicas(3, memory_percent=82.0, sessions=14)})
+    # 42 sessions need 5 replicas at 10 each; memory alone would need ceil(3 * 82 / 80) = 4.
+    assert (
+        advice.recommendation == "streamlit: 3 replicas at 82 % memory, 10 % CPU, 42 sessions: scale to 5 (ops/scale 5)"
+    )
+    assert advice.scale_to == 5
+    assert len(advice.warnings) == 3
+    assert advice.warnings[0] == "replica-1 (streamlit): memory 82 % of its limit, over 80 %"
+
+
+def test_streamlit_memory_past_the_level_scales_to_bring_it_back_under():
+    advice = only_advice({"streamlit": replicas(2, memory_percent=90.0, sessions=3)})
+    assert advice.scale_to == 3  # 2 x 90 % spread over 3 replicas is 60 %
+
+
+def test_one_saturated_replica_scales_to_two():
+    advice = only_advice({"streamlit": [snapshot(cpu_percent=97.0, sessions=4)]})
+    assert (
+        advice.recommendation == "streamlit: 1 replica at 20 % memory, 97 % CPU, 4 sessions: scale to 2 (ops/scale 2)"
+    )
+    assert advice.warnings == ("replica-1 (streamlit): CPU 97 % of its quota, over 85 %",)
+
+
+def test_streamlit_without_memory_limit_is_judged_on_cpu_and_sessions():
+    advice = only_advice({"streamlit": replicas(2, memory_percent=None, cpu_quota_cores=None, sessions=3)})
+    assert advice.recommendation == "streamlit: 2 replicas at 10 % CPU, no memory limit, 6 sessions: enough"
+
+
+def test_idle_replicas_are_never_scaled_below_what_runs():
+    advice = only_advice({"streamlit": replicas(4, memory_percent=5.0, cpu_percent=1.0)})
+    assert advice.scale_to is None
+
+
+def test_no_streamlit_replica_reporting_asks_for_one():
+    advice = only_advice({"streamlit": []})
+    assert (advice.scale_to, advice.recommendation) == (1, "streamlit: no replica reporting: scale to 1 (ops/scale 1)")
+
+
+def test_django_with_saturated_cpu_needs_more_cpu_or_another_host():
+    advice = only_advice({"django": [snapshot("django", "web", cpu_percent=96.0, cpu_quota_cores=2.0)]})
+    assert advice.recommendation == (
+        "django: 4 workers at 20 % memory, 96 % CPU: CPU saturated: raise its CPU limit or add another host"
+    )
+
+
+def test_django_with_busy_workers_and_idle_cores_needs_more_workers():
+    # 2 workers using 1.8 of 4 cores: each worker is 90 % busy, the container only 45 %.
+    advice = only_advice({"django": [snapshot("django", "web", cpu_percent=45.0, cpu_quota_cores=4.0, workers=2)]})
+    assert advice.recommendation.endswith("workers all busy with cores to spare: raise GUNICORN_WORKERS to 9")
+
+
+def test_django_without_quota_counts_the_host_cores():
+    calm = snapshot("django", "web", cpu_percent=45.0, cpu_quota_cores=None, cpu_count=2, workers=2)
+    assert only_advice({"django": [calm]}).recommendation == "django: 2 workers at 20 % memory, 45 % CPU: enough"
+
+
+def test_nginx_past_its_memory_level_needs_a_higher_limit():
+    advice = only_advice({"nginx": [snapshot("nginx", "proxy", memory_percent=88.0)]})
+    assert advice.recommendation == "nginx: 88 % memory, 10 % CPU: raise its memory limit"
+    assert advice.warnings == ("proxy (nginx): memory 88 % of its limit, over 80 %",)
+
+
+def test_unhealthy_snapshot_warns_with_its_reason():
+    sick = snapshot(health={"ok": False, "reason": "no streamlit server process (streamlit run)"})
+    assert snapshot_warnings(sick, Thresholds()) == [
+        "replica-1 (streamlit): unhealthy: no streamlit server process (streamlit run)"
+    ]
+
+
+def test_levels_come_from_thresholds():
+    advice = only_advice({"streamlit": replicas(2, sessions=3)}, Thresholds(sessions_per_replica=2))
+    assert advice.scale_to == 3
+
+
+def test_advice_is_in_service_order():
+    by_service = {
+        "streamlit": replicas(1),
+        "django": [snapshot("django", "web")],
+        "nginx": [snapshot("nginx", "proxy")],
+    }
+    assert [advice.service for advice in advise(by_service)] == ["django", "nginx", "streamlit"]
+
+
+def test_latest_by_service_keeps_each_hosts_newest_and_drops_stale_hosts():
+    old = snapshot(hostname="replica-1", time="2025-03-01T12:00:00+00:00", sessions=1)
+    new = snapshot(hostname="replica-1", time="2025-03-01T12:00:15+00:00", sessions=2)
+    gone = snapshot(hostname="replica-2", time="2025-03-01T11:00:00+00:00")
+    web = snapshot("django", "web", time="2025-03-01T12:00:10+00:00")
+    grouped = latest_by_service([new, old, gone, web], newer_than=datetime(2025, 3, 1, 11, 30, tzinfo=timezone.utc))
+    assert grouped == {"streamlit": [new], "django": [web]}
+
+
+def test_thresholds_from_env():
+    thresholds = Thresholds.from_env({"PROBE_MEM_WARN": "70", "STREAMLIT_SESSIONS_PER_REPLICA": "25"})
+    assert thresholds == Thresholds(
+        mem_warn_percent=70.0, cpu_warn_percent=85.0, sessions_per_replica=25, gunicorn_workers=4
+    )
+
+
+def test_malformed_threshold_names_the_variable():
+    with pytest.raises(SettingsError, match="STREAMLIT_SESSIONS_PER_REPLICA must be a whole number"):
+        Thresholds.from_env({"STREAMLIT_SESSIONS_PER_REPLICA": "ten"})
