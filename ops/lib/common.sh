@@ -16,6 +16,8 @@ as_root() {
 # The settings file every script reads; ops/test points it at its own isolated project's.
 PORTAL_ENV_FILE=${PORTAL_ENV_FILE:-$ROOT/.env}
 export PORTAL_ENV_FILE
+# Build with the engine's own BuildKit: no buildx plugin is needed (or installed).
+export COMPOSE_BAKE=false
 
 # Every script talks to the same project the same way. COMPOSE_PROJECT_NAME, when set (ops/test
 # sets it), picks another project than compose.yaml's own name.

@@ -2,6 +2,7 @@
 
     python3 envfile.py create EXAMPLE TARGET [NAME=VALUE ...]   # only when TARGET does not exist yet
     python3 envfile.py check FILE [--skip-port-check]
+    python3 envfile.py set FILE NAME=VALUE      # ops/scale keeps STREAMLIT_REPLICAS up to date
 
 `check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
 schema below is the one list of settings: .env.example must document exactly these.
@@ -141,10 +142,31 @@ def create(example, target, overrides=()):
         out.write("\n".join(lines) + "\n")
 
 
+def set_value(path, assignment):
+    """Replace NAME's line in the file (or append it), keeping every other line as it is."""
+    name, _, value = assignment.partition("=")
+    if name not in SCHEMA or SCHEMA[name](value):
+        raise EnvError(f"{name}={value!r} is not a valid setting")
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if line.partition("=")[0].strip() == name:
+            lines[index] = assignment
+            break
+    else:
+        lines.append(assignment)
+    temporary = Path(f"{path}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.replace(temporary, path)
+
+
 def main(argv):
     try:
         if argv[:1] == ["create"] and len(argv) >= 3:
             create(argv[1], argv[2], argv[3:])
+        elif argv[:1] == ["set"] and len(argv) == 3:
+            set_value(argv[1], argv[2])
         elif argv[:1] == ["check"] and len(argv) in (2, 3):
             check(argv[1], port_check="--skip-port-check" not in argv)
         else:

@@ -2,14 +2,15 @@
 
 Each replica gets its own `server` line under its container name (project-streamlit-N), found
 through Docker's DNS: one line per replica keeps the hash ring stable across reloads, where a
-single `server streamlit:8501` line would be re-ordered by every DNS answer. Run at start and by
-`reload`; a bad value stops it with a message that names the variable.
+single `server streamlit:8501` line would be re-ordered by every DNS answer. Run at start, by
+`reload` and by watch_replicas.py; a bad value stops it with a message that names the variable.
 """
 import ipaddress
 import os
 import re
 import socket
 import sys
+import urllib.request
 
 STREAMLIT_PORT = 8501
 ROUTING_MODES = {
@@ -20,6 +21,9 @@ ROUTING_MODES = {
 }
 # nginx needs at least one server; this one never answers, so /app/ gets the 503 page.
 NO_REPLICA = "server 127.0.0.1:9 down;  # no streamlit replica is running"
+# ops/scale writes the replica count here: replicas numbered above it are left out, so a replica
+# about to be stopped stops getting clients first.
+REPLICA_LIMIT_FILE = "/tmp/nginx/replica-limit"
 
 
 class ConfigError(Exception):
@@ -58,24 +62,55 @@ def _natural(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def replica_names(service):
-    """Container names of the running replicas of `service`, in a stable order."""
+def replica_limit():
+    try:
+        with open(REPLICA_LIMIT_FILE, encoding="utf-8") as limit:
+            return int(limit.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def running_replicas(service):
+    """{container name: address} of the running replicas of `service`, as Docker's DNS has them."""
     try:
         infos = socket.getaddrinfo(service, STREAMLIT_PORT, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        return []
-    names = set()
+        return {}
+    replicas = {}
     for address in {info[4][0] for info in infos}:
         try:
             # Docker's DNS answers "project-streamlit-1.project_back" for a replica's address.
-            names.add(socket.gethostbyaddr(address)[0].split(".")[0])
+            name = socket.gethostbyaddr(address)[0].split(".")[0]
         except OSError:
-            names.add(address)
-    return sorted(names, key=_natural)
+            name = address
+        replicas[name] = address
+    limit = replica_limit()
+    if limit is not None:
+        replicas = {name: address for name, address in replicas.items() if replica_number(name) <= limit}
+    return replicas
+
+
+def replica_number(name):
+    """N of "project-streamlit-N"; 0 for a name without one, which no limit leaves out."""
+    match = re.search(r"-(\d+)$", name)
+    return int(match.group(1)) if match else 0
+
+
+def answers_health(address, timeout=3):
+    """A replica takes clients only once its server answers: nobody waits on a cold start."""
+    try:
+        with urllib.request.urlopen(f"http://{address}:{STREAMLIT_PORT}/app/_stcore/health", timeout=timeout) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
+def healthy_replicas(service):
+    return {name: address for name, address in running_replicas(service).items() if answers_health(address)}
 
 
 def upstream_servers(service):
-    names = replica_names(service)
+    names = sorted(healthy_replicas(service), key=_natural)
     if not names:
         return NO_REPLICA
     # max_fails/fail_timeout: a replica that stops answering is skipped for a while, by every
