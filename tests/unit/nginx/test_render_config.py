@@ -1,0 +1,89 @@
+"""nginx.conf rendering: routing modes, trusted proxies, one server line per replica."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+NGINX = Path(__file__).resolve().parents[3] / "services" / "nginx"
+spec = importlib.util.spec_from_file_location("render_config", NGINX / "render_config.py")
+render_config = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(render_config)
+
+
+@pytest.fixture
+def replicas(monkeypatch):
+    """Replicas as Docker's DNS would name them, all answering their health check."""
+    found = {}
+    monkeypatch.setattr(render_config, "running_replicas", lambda service: dict(found))
+    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
+    return found
+
+
+def rendered(monkeypatch, **env):
+    for name in ("UPLOAD_MAX_MB", "STREAMLIT_ROUTING", "TRUSTED_PROXIES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    template = (NGINX / "nginx.conf.template").read_text()
+    return render_config.render(template, render_config.values())
+
+
+def test_each_replica_gets_its_own_server_line_in_numeric_order(monkeypatch, replicas):
+    for n in (10, 2, 1):
+        replicas[f"pp-streamlit-{n}"] = f"172.20.0.{n + 1}"
+    conf = rendered(monkeypatch)
+    lines = [line.split()[1] for line in conf.splitlines() if line.strip().startswith("server pp-streamlit")]
+    assert lines == ["pp-streamlit-1:8501", "pp-streamlit-2:8501", "pp-streamlit-10:8501"]
+
+
+def test_no_replica_renders_a_server_that_never_answers(monkeypatch, replicas):
+    conf = rendered(monkeypatch)
+    assert render_config.NO_REPLICA in conf
+
+
+def test_unhealthy_replicas_are_left_out(monkeypatch, replicas):
+    replicas.update({"pp-streamlit-1": "172.20.0.2", "pp-streamlit-2": "172.20.0.3"})
+    monkeypatch.setattr(render_config, "answers_health", lambda address: address == "172.20.0.3")
+    conf = rendered(monkeypatch)
+    assert "pp-streamlit-2:8501" in conf and "pp-streamlit-1:8501" not in conf
+
+
+@pytest.mark.parametrize("mode, directive", [("consistent", "hash $remote_addr consistent;"), ("ip_hash", "ip_hash;")])
+def test_routing_mode_picks_the_balancing_directive(monkeypatch, replicas, mode, directive):
+    assert directive in rendered(monkeypatch, STREAMLIT_ROUTING=mode)
+
+
+def test_default_routing_is_consistent(monkeypatch, replicas):
+    assert "hash $remote_addr consistent;" in rendered(monkeypatch)
+
+
+def test_trusted_proxies_become_real_ip_sources(monkeypatch, replicas):
+    conf = rendered(monkeypatch, TRUSTED_PROXIES="10.1.0.0/16, 192.0.2.7")
+    assert "set_real_ip_from 10.1.0.0/16;" in conf
+    assert "set_real_ip_from 192.0.2.7/32;" in conf
+    assert "real_ip_header X-Forwarded-For;" in conf
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(monkeypatch, replicas):
+    assert "real_ip_header" not in rendered(monkeypatch)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"UPLOAD_MAX_MB": "lots"}, "UPLOAD_MAX_MB must be a whole number"),
+    ({"STREAMLIT_ROUTING": "random"}, "STREAMLIT_ROUTING must be one of"),
+    ({"TRUSTED_PROXIES": "nowhere"}, "TRUSTED_PROXIES: 'nowhere'"),
+])
+def test_bad_values_stop_rendering_with_the_variable_named(monkeypatch, replicas, env, message):
+    with pytest.raises(render_config.ConfigError, match=message):
+        rendered(monkeypatch, **env)
+
+
+def test_the_replica_limit_leaves_out_higher_numbered_replicas(monkeypatch, tmp_path):
+    limit = tmp_path / "replica-limit"
+    limit.write_text("2\n")
+    monkeypatch.setattr(render_config, "REPLICA_LIMIT_FILE", str(limit))
+    monkeypatch.setattr(render_config.socket, "getaddrinfo",
+                        lambda *a, **k: [(None, None, None, None, (f"172.20.0.{n}", 8501)) for n in (2, 3, 4)])
+    monkeypatch.setattr(render_config.socket, "gethostbyaddr",
+                        lambda address: (f"pp-streamlit-{int(address.rsplit('.', 1)[1]) - 1}.pp_back", [], [address]))
+    assert sorted(render_config.running_replicas("streamlit")) == ["pp-streamlit-1", "pp-streamlit-2"]

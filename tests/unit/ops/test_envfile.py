@@ -1,0 +1,95 @@
+"""The .env file ops/up creates and checks: fresh secrets, mode 600, the line at fault named."""
+import importlib.util
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+spec = importlib.util.spec_from_file_location("envfile", ROOT / "ops" / "lib" / "envfile.py")
+envfile = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(envfile)
+
+EXAMPLE = ROOT / ".env.example"
+
+
+@pytest.fixture
+def created(tmp_path):
+    target = tmp_path / ".env"
+    envfile.create(EXAMPLE, target, ["PORTAL_PORT=18080", "PORTAL_BIND=127.0.0.1"])
+    return target
+
+
+def values(path):
+    return {name: value for _, name, value in envfile.parse(path)}
+
+
+def test_the_example_documents_exactly_the_settings_the_schema_knows():
+    assert set(values(EXAMPLE)) == set(envfile.SCHEMA)
+
+
+def test_created_file_is_private_and_has_fresh_distinct_secrets(tmp_path, created):
+    assert stat.S_IMODE(created.stat().st_mode) == 0o600
+    first = values(created)
+    again = tmp_path / "again.env"
+    envfile.create(EXAMPLE, again)
+    for name in envfile.SECRETS:
+        assert len(first[name]) >= 32
+        assert first[name] != values(again)[name]
+    assert len({first[name] for name in envfile.SECRETS}) == len(envfile.SECRETS)
+
+
+def test_create_never_overwrites_an_existing_file(created):
+    before = created.read_text()
+    with pytest.raises(FileExistsError):
+        envfile.create(EXAMPLE, created)
+    assert created.read_text() == before
+
+
+def test_overrides_replace_the_example_values(created):
+    assert values(created)["PORTAL_PORT"] == "18080"
+    envfile.check(created, port_check=False)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("NOT_A_SETTING=1", "NOT_A_SETTING is not a setting"),
+    ("GUNICORN_WORKERS=four", "must be a whole number"),
+    ("PORTAL_PORT=70000", "between 1 and 65535"),
+    ("STREAMLIT_ROUTING=random", "must be one of consistent, ip_hash"),
+    ("TRUSTED_PROXIES=10.0.0.0/8 not-a-net", "'not-a-net' is not an address or CIDR"),
+    ("DJANGO_SECRET_KEY=short", "at least 32 characters"),
+    ("this line has no equals sign", "not NAME=value"),
+])
+def test_a_bad_line_is_named_with_its_number(created, line, message):
+    lines = created.read_text().splitlines()
+    lines.insert(3, line)
+    created.write_text("\n".join(lines) + "\n")
+    with pytest.raises(envfile.EnvError) as error:
+        envfile.check(created, port_check=False)
+    assert f"{created}:4:" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_a_port_in_use_is_named(created):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        envfile.set_value(created, f"PORTAL_PORT={port}")
+        with pytest.raises(envfile.EnvError, match=f"PORTAL_PORT {port} on 127.0.0.1 is already in use"):
+            envfile.check(created)
+
+
+def test_set_value_changes_one_line_and_keeps_the_rest(created):
+    before = created.read_text().splitlines()
+    envfile.set_value(created, "STREAMLIT_REPLICAS=5")
+    after = created.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert changed == [("STREAMLIT_REPLICAS=2", "STREAMLIT_REPLICAS=5")]
+    assert stat.S_IMODE(created.stat().st_mode) == 0o600
+
+
+def test_set_value_refuses_a_bad_value(created):
+    with pytest.raises(envfile.EnvError):
+        envfile.set_value(created, "STREAMLIT_REPLICAS=0")
