@@ -71,6 +71,8 @@ SCHEMA = {
     "STREAMLIT_ROUTING": _choice("consistent", "ip_hash"),
     "TRUSTED_PROXIES": _cidrs,
     "UPLOAD_MAX_MB": lambda v: _whole(v, 1, 2048),
+    "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
+    "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
 }
 SECRETS = [name for name, check in SCHEMA.items() if check is _secret]
 

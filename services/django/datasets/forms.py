@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+
+from . import ingest
+from .models import Dataset
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV or TSV (UTF-8, or CP949/EUC-KR as Korean Excel saves it), or Parquet.")
+    name = forms.CharField(max_length=200, required=False, help_text="Leave empty to use the file's name.")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, partner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner = partner
+        self.fields["file"].help_text += f" Up to {settings.UPLOAD_MAX_MB} MB."
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload is None:
+            return cleaned
+        name = cleaned.get("name", "").strip() or Path(upload.name).stem[:200]
+        if Dataset.objects.filter(partner_id=self.partner.id, name=name).exists():
+            self.add_error(
+                "name", f"You already have a dataset named “{name}”. Choose another name or delete that one first."
+            )
+        cleaned["name"] = name
+        try:
+            cleaned["layout"] = ingest.inspect(upload.file)
+        except ingest.IngestError as error:
+            self.add_error("file", str(error))
+        return cleaned

@@ -1,0 +1,90 @@
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_http_methods
+
+from partners.access import INACTIVE, NO_PARTNER, acting_partner, partner_required
+from partners.forms import ActAsForm
+
+from . import catalog, exports, ingest
+from .forms import UploadForm
+from .models import Dataset
+
+log = logging.getLogger(__name__)
+
+
+@login_required
+def home(request):
+    partner = acting_partner(request)
+    staff = request.user.is_staff
+    if not staff and partner is None:
+        raise PermissionDenied(NO_PARTNER)
+    if not staff and not partner.active:
+        raise PermissionDenied(INACTIVE)
+    act_as = ActAsForm(initial={"partner": partner.slug if partner else None}) if staff else None
+    datasets = catalog.datasets_of(partner.id) if partner else []
+    return render(request, "datasets/home.html", {"partner": partner, "datasets": datasets, "act_as": act_as})
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    if request.method == "GET":
+        return render(request, "datasets/upload.html", {"form": UploadForm(partner=request.partner)})
+    form = UploadForm(request.POST, request.FILES, partner=request.partner)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            dataset = ingest.store(
+                data["file"].file,
+                data["layout"],
+                request.partner,
+                name=data["name"],
+                description=data["description"],
+                uploaded_by=request.user,
+            )
+        except IntegrityError:
+            form.add_error("name", f"You already have a dataset named “{data['name']}”.")
+        except (ingest.IngestError, OSError) as error:
+            log.exception("Storing an upload for %s failed", request.partner.slug)
+            form.add_error("file", f"The file could not be stored: {error}")
+        else:
+            layout = data["layout"]
+            summary = f"{layout.rows:,} rows, {len(layout.columns)} columns ({layout.source})"
+            messages.success(request, f"Stored “{dataset.name}”: {summary}.")
+            return redirect("home")
+    return render(request, "datasets/upload.html", {"form": form})
+
+
+@partner_required
+def detail(request, pk):
+    dataset = get_object_or_404(Dataset.objects.select_related("uploaded_by"), pk=pk, partner_id=request.partner.id)
+    rows = exports.preview(dataset.file) if dataset.file.exists() else None
+    return render(request, "datasets/detail.html", {"dataset": dataset, "preview": rows})
+
+
+@partner_required
+def download(request, pk):
+    dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
+    if not dataset.file.exists():
+        raise Http404("The file of this dataset is missing.")
+    response = StreamingHttpResponse(exports.csv_chunks(dataset.file), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{dataset.name}.csv")
+    return response
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def delete(request, pk):
+    dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
+    if request.method == "POST":
+        dataset.delete()  # the file goes after the commit (datasets.files)
+        messages.success(request, f"Deleted “{dataset.name}”.")
+        return redirect("home")
+    return render(request, "datasets/delete.html", {"dataset": dataset})

@@ -1,0 +1,101 @@
+"""Which partner a request acts for, answered from the cache.
+
+/auth/check asks this on every /app/ request, websocket included, so the answers are cached and
+dropped when a partner or a membership changes (after the commit, so no reader caches the old row).
+"""
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.shortcuts import redirect
+
+from .models import Membership, Partner
+
+# The partner a staff user acts as, by slug.
+SESSION_KEY = "acting_partner"
+# A deactivation reaches every worker at once through invalidation; the timeout only bounds how
+# long a value cached by a request racing that invalidation can live.
+TIMEOUT = 60
+
+NO_PARTNER = "Your account is not linked to a partner. Ask the portal staff to add you to one."
+INACTIVE = "Your partner account is deactivated. Ask the portal staff if this is a mistake."
+
+
+@dataclass(frozen=True)
+class PartnerRef:
+    id: int
+    slug: str
+    name: str
+    active: bool
+
+
+def _partner_key(slug):
+    return f"partners:partner:{slug}"
+
+
+def _user_key(user_id):
+    return f"partners:user:{user_id}"
+
+
+def partner_by_slug(slug):
+    """The partner with this slug, or None."""
+    key = _partner_key(slug)
+    ref = cache.get(key)
+    if ref is None:
+        partner = Partner.objects.filter(slug=slug).first()
+        ref = PartnerRef(partner.id, partner.slug, partner.name, partner.active) if partner else False
+        cache.set(key, ref, TIMEOUT)
+    return ref or None
+
+
+def _member_slug(user_id):
+    key = _user_key(user_id)
+    slug = cache.get(key)
+    if slug is None:
+        slug = Membership.objects.filter(user_id=user_id).values_list("partner__slug", flat=True).first() or ""
+        cache.set(key, slug, TIMEOUT)
+    return slug
+
+
+def acting_partner(request):
+    """The partner whose data this request may see: a member's own, or the one staff picked."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    slug = request.session.get(SESSION_KEY) if user.is_staff else _member_slug(user.pk)
+    return partner_by_slug(slug) if slug else None
+
+
+def partner_required(view):
+    """Runs the view with request.partner set, or refuses: the portal's pages are per partner."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        partner = acting_partner(request)
+        if request.user.is_staff:
+            if partner is None:
+                return redirect("home")
+        elif partner is None:
+            raise PermissionDenied(NO_PARTNER)
+        elif not partner.active:
+            raise PermissionDenied(INACTIVE)
+        request.partner = partner
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@receiver([post_save, post_delete], sender=Partner)
+def _forget_partner(sender, instance, **kwargs):
+    transaction.on_commit(lambda: cache.delete(_partner_key(instance.slug)))
+
+
+@receiver([post_save, post_delete], sender=Membership)
+def _forget_membership(sender, instance, **kwargs):
+    transaction.on_commit(lambda: cache.delete(_user_key(instance.user_id)))

@@ -1,0 +1,167 @@
+"""Settings of the portal, all read from the environment here and nowhere else (12-factor).
+
+compose.yaml passes the values from `.env`; `.env.example` documents each one.
+"""
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from . import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env.boolean("DJANGO_DEBUG", default=False)
+
+# The example value and an empty one are refused in production: a known key forges sessions.
+SECRET_KEY = env.string("DJANGO_SECRET_KEY", default="" if not DEBUG else "dev-only-insecure-key")
+if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("change-me")):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is empty or the example value; ops/up generates one in .env")
+
+# Streamlit's key to the internal API; an empty token never authenticates.
+INTERNAL_API_TOKEN = env.string("INTERNAL_API_TOKEN", default="" if DEBUG else None)
+if not DEBUG and INTERNAL_API_TOKEN.startswith("change-me"):
+    raise ImproperlyConfigured("INTERNAL_API_TOKEN is the example value; ops/up generates one in .env")
+
+# localhost is always allowed: the container's own health probe asks for it.
+ALLOWED_HOSTS = env.string_list("DJANGO_ALLOWED_HOSTS", default="localhost,127.0.0.1") + ["localhost"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "accounts",
+    "partners",
+    "datasets",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite on the portal-data volume. WAL lets readers go on while one writer commits; IMMEDIATE
+# takes the write lock at BEGIN so two Gunicorn workers never deadlock upgrading a read lock.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env.string("DJANGO_DB_PATH", default=str(BASE_DIR / "db.sqlite3")),
+        "OPTIONS": {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+            "transaction_mode": "IMMEDIATE",
+        },
+    }
+}
+
+# One cache on local disk shared by every Gunicorn worker and by management commands run in the
+# container: an upload in one worker, or `deactivatepartner`, must reach all the others at once,
+# and login failures must count across workers. A per-process memory cache can do neither.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.string("DJANGO_CACHE_DIR", default=str(Path(tempfile.gettempdir()) / "portal-cache")),
+        "TIMEOUT": 3600,
+        # The default of 300 entries would cull login-failure counters once a few hundred users are in.
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    }
+}
+
+# Sessions live in the database (the portal-data volume), so logins survive a restart. Nothing
+# writes the session on every request: /auth/check runs on each /app/ request and only reads it.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_SAVE_EVERY_REQUEST = False
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Failed logins per username and per client address before a lockout, and how long it lasts.
+LOGIN_FAIL_LIMIT = env.integer("LOGIN_FAIL_LIMIT", default=5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", default=300, minimum=1)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.string("TZ", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+# nginx serves this folder (the static volume) itself; Django only fills it at start.
+STATIC_ROOT = env.string("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed file names: nginx can let browsers keep static files for good.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Datasets are stored as Parquet under DATASETS_DIR/<partner slug>/; Streamlit mounts it read-only.
+DATASETS_DIR = Path(env.string("DATASETS_DIR", default="/datasets"))
+UPLOAD_MAX_MB = env.integer("UPLOAD_MAX_MB", default=50, minimum=1)
+# Uploads above this size stream to a temporary file instead of memory; form fields beside a file
+# are small, so the same bound serves for them. nginx refuses bodies over UPLOAD_MAX_MB first.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# nginx is the only client; it sets X-Forwarded-Proto, so Django knows when the browser used TLS.
+USE_X_FORWARDED_HOST = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# nginx may listen on a port other than 443, and then the browser's Origin names it: list such
+# origins (scheme://host:port) or CSRF refuses every form post.
+CSRF_TRUSTED_ORIGINS = env.string_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+for origin in CSRF_TRUSTED_ORIGINS:
+    if not origin.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"DJANGO_CSRF_TRUSTED_ORIGINS entries need a scheme, got {origin!r}")
+
+# With TLS on, cookies never travel over plain HTTP and browsers are told to stay on HTTPS.
+# HSTS applies to every port of the host, so plain HTTP on another port stops working for
+# browsers that saw it: start short and lengthen once TLS is known to work.
+TLS_ENABLED = env.boolean("TLS_ENABLED", default=False)
+SESSION_COOKIE_SECURE = TLS_ENABLED
+CSRF_COOKIE_SECURE = TLS_ENABLED
+SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", default=3600, minimum=0) if TLS_ENABLED else 0
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    # Every 401 and 403 of /auth/check would be a warning line; nginx's access log has them all.
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

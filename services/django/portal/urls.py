@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.forms import AdminLoginForm
+from datasets import api, views as dataset_views
+from partners import views as partner_views
+
+from . import health
+
+# The admin's own login page counts failures like the portal's.
+admin.site.login_form = AdminLoginForm
+
+urlpatterns = [
+    path("", dataset_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    path("datasets/", include("datasets.urls")),
+    path("partners/act-as/", partner_views.act_as, name="act_as"),
+    # Reached by nginx's auth_request only; nginx does not expose /auth/ to clients.
+    path("auth/check", partner_views.auth_check, name="auth_check"),
+    # Reached from the back network only; nginx answers 404 for /internal/.
+    path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
+]

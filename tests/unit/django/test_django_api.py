@@ -1,0 +1,106 @@
+"""The internal API that tells Streamlit which datasets a partner has."""
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_helpers import upload
+
+from datasets.models import Dataset
+
+TOKEN = "unit-tests-internal-token"
+
+
+@pytest.fixture(autouse=True)
+def token(settings):
+    settings.INTERNAL_API_TOKEN = TOKEN
+
+
+def ask(slug="acme", token=TOKEN, scheme="Bearer"):
+    headers = {"Authorization": f"{scheme} {token}"} if token is not None else {}
+    return Client().get(f"/internal/partners/{slug}/datasets", headers=headers)
+
+
+def test_without_a_token_it_is_401(acme):
+    response = ask(token=None)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("token, scheme", [(TOKEN, "Basic"), ("", "Bearer")])
+def test_a_token_in_another_scheme_or_empty_is_401(acme, token, scheme):
+    assert ask(token=token, scheme=scheme).status_code == 401
+
+
+@pytest.mark.parametrize("token", ["wrong", TOKEN + "x", TOKEN[:-1], TOKEN.upper()])
+def test_a_wrong_token_is_403(acme, token):
+    response = ask(token=token)
+
+    assert response.status_code == 403
+    assert "datasets" not in response.json()
+
+
+def test_no_configured_token_lets_nobody_in(acme, settings):
+    settings.INTERNAL_API_TOKEN = ""
+
+    assert ask(token="anything").status_code == 403
+
+
+def test_an_unknown_partner_is_404(db):
+    assert ask("nobody").status_code == 404
+
+
+def test_only_get_is_answered(acme):
+    response = Client().post("/internal/partners/acme/datasets", headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert response.status_code == 405
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lists_the_partners_datasets_with_paths_and_schemas(alice_client, bob_client):
+    upload(alice_client, "지역,매출\n서울,120\n".encode("cp949"), filename="sales.csv", description="by city")
+    upload(bob_client, b"a\n1\n", filename="other.csv")
+    dataset = Dataset.objects.get(partner__slug="acme")
+
+    body = ask().json()
+
+    assert body["partner"] == {"slug": "acme", "name": "Acme Korea", "active": True}
+    assert body["datasets"] == [
+        {
+            "id": dataset.id,
+            "name": "sales",
+            "description": "by city",
+            "path": dataset.path,
+            "rows": 1,
+            "columns": [{"name": "지역", "type": "text"}, {"name": "매출", "type": "integer"}],
+            "size_bytes": dataset.size_bytes,
+            "version": dataset.sha256,
+            "uploaded_by": "alice",
+            "uploaded_at": body["datasets"][0]["uploaded_at"],
+        }
+    ]
+    assert body["datasets"][0]["uploaded_at"].startswith(dataset.uploaded_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert body["datasets"][0]["path"].startswith("acme/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inactive_partner_is_still_described(acme):
+    acme.active = False
+    acme.save()
+
+    assert ask().json() == {"partner": {"slug": "acme", "name": "Acme Korea", "active": False}, "datasets": []}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_uploads_and_deletes_show_at_once_and_a_warm_list_costs_no_query(alice_client):
+    assert ask().json()["datasets"] == []
+
+    upload(alice_client, b"a\n1\n", filename="first.csv")
+    assert [d["name"] for d in ask().json()["datasets"]] == ["first"]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert [d["name"] for d in ask().json()["datasets"]] == ["first"]
+    assert len(queries) == 0
+
+    alice_client.post(f"/datasets/{Dataset.objects.get().id}/delete/")
+    assert ask().json()["datasets"] == []

@@ -1,0 +1,88 @@
+"""Production settings: what they refuse to start with, and what TLS turns on."""
+import importlib
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+import portal.settings
+
+GOOD = {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, "DJANGO_DEBUG": "false"}
+NAMES = [
+    "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "INTERNAL_API_TOKEN", "TLS_ENABLED", "DJANGO_HSTS_SECONDS",
+    "DJANGO_CSRF_TRUSTED_ORIGINS", "UPLOAD_MAX_MB", "LOGIN_FAIL_LIMIT", "LOGIN_LOCKOUT_SECONDS", "DATASETS_DIR",
+]
+
+
+@pytest.fixture
+def load(monkeypatch):
+    """Runs portal/settings.py afresh with exactly these variables set (of those it reads here)."""
+
+    def load(**env):
+        for name in NAMES:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return importlib.reload(portal.settings)
+
+    yield load
+    monkeypatch.undo()
+    importlib.reload(portal.settings)
+
+
+def test_good_production_settings_load_with_their_defaults(load):
+    settings = load(**GOOD)
+
+    assert not settings.DEBUG
+    assert (settings.UPLOAD_MAX_MB, settings.LOGIN_FAIL_LIMIT, settings.LOGIN_LOCKOUT_SECONDS) == (50, 5, 300)
+    assert str(settings.DATASETS_DIR) == "/datasets"
+    assert settings.CSRF_TRUSTED_ORIGINS == []
+    assert not settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS == 0
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert not settings.SESSION_SAVE_EVERY_REQUEST
+
+
+@pytest.mark.parametrize("key", ["", "change-me", "change-me-to-something"])
+def test_an_empty_or_example_secret_key_stops_production(load, key):
+    with pytest.raises(ImproperlyConfigured, match="DJANGO_SECRET_KEY"):
+        load(**{**GOOD, "DJANGO_SECRET_KEY": key})
+
+
+@pytest.mark.parametrize("token", ["", "change-me"])
+def test_a_missing_or_example_api_token_stops_production(load, token):
+    with pytest.raises(ImproperlyConfigured, match="INTERNAL_API_TOKEN"):
+        load(**{**GOOD, "INTERNAL_API_TOKEN": token})
+
+
+def test_debug_runs_without_secrets(load):
+    settings = load(DJANGO_DEBUG="true")
+
+    assert settings.DEBUG and settings.SECRET_KEY and settings.INTERNAL_API_TOKEN == ""
+
+
+def test_tls_turns_on_secure_cookies_and_hsts(load):
+    settings = load(**GOOD, TLS_ENABLED="true", DJANGO_HSTS_SECONDS="31536000")
+
+    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+    assert settings.SECURE_HSTS_SECONDS == 31536000
+
+
+def test_csrf_trusted_origins_come_from_the_environment(load):
+    settings = load(**GOOD, DJANGO_CSRF_TRUSTED_ORIGINS="https://portal.example:8443, http://localhost:8080")
+
+    assert settings.CSRF_TRUSTED_ORIGINS == ["https://portal.example:8443", "http://localhost:8080"]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DJANGO_CSRF_TRUSTED_ORIGINS", "portal.example"),
+        ("UPLOAD_MAX_MB", "lots"),
+        ("UPLOAD_MAX_MB", "0"),
+        ("LOGIN_FAIL_LIMIT", "0"),
+        ("LOGIN_LOCKOUT_SECONDS", "5m"),
+        ("TLS_ENABLED", "maybe"),
+    ],
+)
+def test_a_malformed_value_stops_the_start_and_names_the_variable(load, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        load(**GOOD, **{name: value})
