@@ -126,6 +126,14 @@ def _program_index(record: ProcessRecord, program: str) -> int | None:
     return None
 
 
+# The analytics image starts Streamlit through its own launcher, which warms the process first
+# and then runs Streamlit's command line in it: `python3 -m analytics.serve run streamlit_app.py`.
+STREAMLIT_LAUNCHERS = ("streamlit", "analytics.serve")
+
+
 def _runs_streamlit_server(record: ProcessRecord) -> bool:
-    index = _program_index(record, "streamlit")
-    return index is not None and record.cmdline[index + 1 : index + 2] == ("run",)
+    for launcher in STREAMLIT_LAUNCHERS:
+        index = _program_index(record, launcher)
+        if index is not None and record.cmdline[index + 1 : index + 2] == ("run",):
+            return True
+    return False

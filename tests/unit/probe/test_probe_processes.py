@@ -93,9 +93,15 @@ def test_zombie_nginx_worker_is_a_problem_even_beside_live_ones():
     assert check.workers == 1
 
 
-def test_streamlit_server_is_found():
-    table = [record(1, 0, ("/usr/bin/python3", "-m", "streamlit", "run", "app.py", "--server.port", "8501"))]
-    assert check_streamlit(table).problems == ()
+@pytest.mark.parametrize(
+    "cmdline",
+    [
+        ("/usr/bin/python3", "-m", "streamlit", "run", "app.py", "--server.port", "8501"),
+        ("python3", "-m", "analytics.serve", "run", "streamlit_app.py"),
+    ],
+)
+def test_streamlit_server_is_found(cmdline):
+    assert check_streamlit([record(1, 0, cmdline)]).problems == ()
 
 
 @pytest.mark.parametrize(
@@ -103,6 +109,7 @@ def test_streamlit_server_is_found():
     [
         ("/usr/bin/python3", "-m", "portal_probe", "check", "streamlit"),
         ("/usr/local/bin/streamlit", "hello"),
+        ("python3", "-m", "analytics.serve", "version"),
     ],
 )
 def test_streamlit_without_a_server_is_a_problem(cmdline):

@@ -1,0 +1,53 @@
+"""CSV export that a spreadsheet opens as data, never as formulas.
+
+A cell starting with =, +, - or @ is run as a formula by Excel, LibreOffice and Google Sheets
+("CSV injection"); tab and carriage return start one too in some of them (OWASP lists all six).
+Such text cells, and column names, get a leading apostrophe: spreadsheets show the text as
+typed. Numbers, dates and booleans are written as they are: a negative number is data.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN = "^[=+\\-@\t\r]"
+
+
+def defuse(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _defused(name: str) -> pl.Expr:
+    text = pl.col(name).cast(pl.String)
+    return pl.when(text.str.contains(_FORMULA_PATTERN)).then("'" + text).otherwise(text).alias(name)
+
+
+def exportable(schema: pl.Schema) -> tuple[list[str], list[str]]:
+    """(columns a CSV can hold, columns it cannot: nested or binary values)."""
+    kept, left_out = [], []
+    for name, dtype in schema.items():
+        unwritable = dtype.is_nested() or dtype == pl.Binary or dtype.is_object()
+        (left_out if unwritable else kept).append(name)
+    return kept, left_out
+
+
+def _is_text(dtype: pl.DataType) -> bool:
+    return dtype == pl.String or isinstance(dtype, (pl.Categorical, pl.Enum))
+
+
+def to_csv(frame: pl.LazyFrame) -> bytes:
+    """The frame's exportable columns as UTF-8 CSV with formula cells defused."""
+    schema = frame.collect_schema()
+    kept, _ = exportable(schema)
+    body = frame.select(
+        _defused(name) if _is_text(schema[name]) else pl.col(name) for name in kept
+    ).collect()
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(defuse(name) for name in kept)
+    out = io.BytesIO()
+    out.write(header.getvalue().encode())
+    body.write_csv(out, include_header=False)
+    return out.getvalue()

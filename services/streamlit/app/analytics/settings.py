@@ -1,0 +1,55 @@
+"""The service's settings, read from the environment in one place and checked.
+
+A missing or malformed value raises SettingsError naming the variable; the launcher
+(analytics.serve) reads the settings before the server starts, so a bad value stops the
+container instead of surfacing on a partner's page.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_PORTAL_INTERNAL_URL = "http://django:8000"
+DEFAULT_DATASETS_DIR = "/datasets"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    portal_internal_url: str
+    internal_api_token: str
+    datasets_dir: Path
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    url = environ.get("PORTAL_INTERNAL_URL", "").strip() or DEFAULT_PORTAL_INTERNAL_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(
+            f"PORTAL_INTERNAL_URL must be an http(s) URL such as {DEFAULT_PORTAL_INTERNAL_URL}, "
+            f"not {url!r}"
+        )
+    token = environ.get("INTERNAL_API_TOKEN", "").strip()
+    if not token:
+        raise SettingsError("INTERNAL_API_TOKEN is not set: the portal's internal API needs it")
+    datasets_dir = Path(environ.get("DATASETS_DIR", "").strip() or DEFAULT_DATASETS_DIR)
+    if not datasets_dir.is_absolute():
+        raise SettingsError(f"DATASETS_DIR must be an absolute path, not {str(datasets_dir)!r}")
+    return Settings(
+        portal_internal_url=url.rstrip("/"),
+        internal_api_token=token,
+        datasets_dir=datasets_dir,
+    )
+
+
+@functools.cache
+def get() -> Settings:
+    """The process's settings; read once, since the environment does not change under it."""
+    return load(os.environ)

@@ -1,0 +1,25 @@
+"""Partner analytics: the script `streamlit run` starts, run on every rerun of every page.
+
+It learns who is asking (nothing below the gate runs without an identity), draws the sidebar,
+and hands over to the page the partner picked.
+"""
+import streamlit as st
+
+from analytics import ui
+
+st.set_page_config(page_title="Partner analytics", page_icon=":material/analytics:", layout="wide")
+
+portal = ui.open_portal()
+
+# The pages live in app_pages/, not pages/: Streamlit treats a pages/ folder as its older
+# multipage mechanism, which st.navigation replaces.
+page = st.navigation(
+    [
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/table_view:", default=True),
+        st.Page("app_pages/explore.py", title="Explore", icon=":material/bar_chart:"),
+        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("app_pages/download.py", title="Download", icon=":material/download:"),
+    ]
+)
+ui.sidebar(portal)
+page.run()

@@ -1,0 +1,125 @@
+"""Fixtures for the analytics app: small datasets written in tmp_path, the portal's internal API
+faked at its boundary, and the identity headers nginx would set."""
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import polars as pl
+import pytest
+import streamlit as st
+from streamlit.runtime.context import StreamlitHeaders
+from streamlit.testing.v1 import AppTest
+
+from analytics import identity, portal_api, settings
+from analytics_support import APP, PARTNER, USER, catalog_payload, dataset_entry, sales_frame, write
+
+
+@pytest.fixture(autouse=True)
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The DATASETS_DIR of a test, and a clean process: settings re-read, caches empty."""
+    root = tmp_path / "datasets"
+    root.mkdir()
+    monkeypatch.setenv("INTERNAL_API_TOKEN", "test-token")
+    monkeypatch.setenv("DATASETS_DIR", str(root))
+    # Nothing listens there: a test that reaches the network by mistake fails fast.
+    monkeypatch.setenv("PORTAL_INTERNAL_URL", "http://127.0.0.1:9")
+    settings.get.cache_clear()
+    portal_api.forget()
+    st.cache_resource.clear()
+    yield root
+    settings.get.cache_clear()
+    portal_api.forget()
+    st.cache_resource.clear()
+
+
+class FakePortal:
+    """Stands in for portal_api.fetch_catalog: the answers the internal API would give."""
+
+    def __init__(self) -> None:
+        self.payloads: dict[str, dict] = {}
+        self.calls: list[str] = []
+
+    def fetch(self, slug: str, config: settings.Settings) -> portal_api.Catalog:
+        self.calls.append(slug)
+        if slug not in self.payloads:
+            raise portal_api.UnknownPartner(f"The portal does not know the partner {slug!r}.")
+        return portal_api.parse_catalog(self.payloads[slug])
+
+
+@pytest.fixture
+def portal(monkeypatch: pytest.MonkeyPatch, store: Path) -> FakePortal:
+    """acme with two datasets, Sales and Sales 2024b, both on disk."""
+    fake = FakePortal()
+    write(store, "acme/sales.parquet", sales_frame())
+    write(store, "acme/sales-b.parquet", sales_frame().with_columns(pl.col("units") * 2))
+    fake.payloads[PARTNER] = catalog_payload(
+        [
+            dataset_entry("1", "Sales", "acme/sales.parquet"),
+            dataset_entry("2", "Sales 2024b", "acme/sales-b.parquet"),
+        ]
+    )
+    monkeypatch.setattr(portal_api, "fetch_catalog", fake.fetch)
+    return fake
+
+
+@pytest.fixture
+def headers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The identity headers of the session; a test edits or clears the dict before running.
+    AppTest cannot seed st.context.headers, so the app's one reader of them is replaced."""
+    current = {identity.PARTNER_HEADER: PARTNER, identity.USER_HEADER: USER}
+    monkeypatch.setattr(
+        identity, "request_headers", lambda: StreamlitHeaders(list(current.items()))
+    )
+    return current
+
+
+@pytest.fixture
+def app(headers: dict[str, str]) -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=30)
+
+
+class PortalServer:
+    """A tiny stand-in for Django's internal API over real HTTP."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, tuple[int, bytes]] = {}
+        self.requests: list[dict[str, str]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                server.requests.append({"path": self.path, **dict(self.headers.items())})
+                status, body = server.responses.get(self.path, (404, b'{"detail": "not found"}'))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def answer(self, slug: str, payload: dict | bytes, status: int = 200) -> None:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.responses[f"/internal/partners/{slug}/datasets"] = (status, body)
+
+
+@pytest.fixture
+def portal_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[PortalServer]:
+    server = PortalServer()
+    # A short poll interval keeps shutdown (which waits for the next poll) quick.
+    thread = threading.Thread(target=server.httpd.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    monkeypatch.setenv("PORTAL_INTERNAL_URL", server.url)
+    settings.get.cache_clear()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+    thread.join()

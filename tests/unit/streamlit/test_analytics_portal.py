@@ -1,0 +1,130 @@
+"""Identity headers, settings, and the internal API client over real HTTP."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.context import StreamlitHeaders
+
+from analytics import identity, portal_api, settings
+from analytics_support import catalog_payload, dataset_entry
+
+
+def test_identity_comes_from_the_portal_headers_in_any_case():
+    headers = StreamlitHeaders([("x-portal-partner", "acme"), ("X-PORTAL-USER", "ann")])
+    assert identity.from_headers(headers) == identity.Identity(partner="acme", user="ann")
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        [],
+        [("X-Portal-Partner", "acme")],
+        [("X-Portal-User", "ann")],
+        [("X-Portal-Partner", ""), ("X-Portal-User", "ann")],
+        [("X-Portal-Partner", "acme/../globex"), ("X-Portal-User", "ann")],
+        [("X-Portal-Partner", ".."), ("X-Portal-User", "ann")],
+        [("X-Portal-Partner", "acme"), ("X-Portal-User", "  ")],
+    ],
+)
+def test_missing_or_malformed_headers_give_no_identity(sent):
+    assert identity.from_headers(StreamlitHeaders(sent)) is None
+
+
+def test_settings_defaults_and_checks():
+    loaded = settings.load({"INTERNAL_API_TOKEN": "t"})
+    assert loaded == settings.Settings("http://django:8000", "t", Path("/datasets"))
+    assert settings.load({"INTERNAL_API_TOKEN": "t", "PORTAL_INTERNAL_URL": "http://p:1/"}).portal_internal_url == "http://p:1"
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({}, "INTERNAL_API_TOKEN"),
+        ({"INTERNAL_API_TOKEN": " "}, "INTERNAL_API_TOKEN"),
+        ({"INTERNAL_API_TOKEN": "t", "PORTAL_INTERNAL_URL": "django:8000"}, "PORTAL_INTERNAL_URL"),
+        ({"INTERNAL_API_TOKEN": "t", "DATASETS_DIR": "datasets"}, "DATASETS_DIR"),
+    ],
+)
+def test_a_bad_setting_is_named(environ, named):
+    with pytest.raises(settings.SettingsError, match=named):
+        settings.load(environ)
+
+
+def test_the_client_sends_the_token_and_host_and_parses_the_catalog(portal_server):
+    entry = dataset_entry("7", "Sales", "acme/7f3c.parquet") | {
+        "rows": 60,
+        "columns": [{"name": "day", "type": "date"}],
+        "size_bytes": 1234,
+    }
+    portal_server.answer("acme", catalog_payload([entry]))
+    catalog = portal_api.fetch_catalog("acme", settings.get())
+    [request] = portal_server.requests
+    assert request["path"] == "/internal/partners/acme/datasets"
+    assert request["Authorization"] == "Bearer test-token"
+    assert request["Host"] == "localhost"
+    assert catalog.name == "Acme Ltd"
+    assert catalog.active
+    [dataset] = catalog.datasets
+    assert dataset == portal_api.DatasetInfo(
+        id="7", name="Sales", description="Sales for tests", path="acme/7f3c.parquet", rows=60,
+        columns=(portal_api.Column("day", "date"),), size_bytes=1234, version="v1",
+        uploaded_by="ann", uploaded_at="2024-04-01T10:00:00Z",
+    )
+    assert catalog.dataset("7") is dataset
+    assert catalog.dataset("8") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (404, b"{}", portal_api.UnknownPartner, "does not know the partner 'acme'"),
+        (403, b"{}", portal_api.PortalError, "INTERNAL_API_TOKEN"),
+        (502, b"{}", portal_api.PortalUnavailable, "error \\(502\\)"),
+        (200, b"<html>", portal_api.PortalError, "could not be understood"),
+        (200, b'{"partner": {}}', portal_api.PortalError, "could not be understood"),
+    ],
+)
+def test_errors_from_the_api_become_readable_messages(portal_server, status, body, error, message):
+    portal_server.answer("acme", body, status)
+    with pytest.raises(error, match=message):
+        portal_api.fetch_catalog("acme", settings.get())
+
+
+def test_an_unreachable_api_is_reported_as_unavailable():
+    # The store fixture points PORTAL_INTERNAL_URL at a port nothing listens on.
+    with pytest.raises(portal_api.PortalUnavailable, match="could not be reached"):
+        portal_api.fetch_catalog("acme", settings.get())
+
+
+def test_the_catalog_is_cached_briefly_per_partner(portal_server):
+    portal_server.answer("acme", catalog_payload([]))
+    portal_server.answer("globex", catalog_payload([], slug="globex"))
+    assert portal_api.catalog("acme").slug == "acme"
+    assert portal_api.catalog("acme").slug == "acme"
+    assert portal_api.catalog("globex").slug == "globex"
+    assert [r["path"] for r in portal_server.requests] == [
+        "/internal/partners/acme/datasets",
+        "/internal/partners/globex/datasets",
+    ]
+
+
+def test_a_kept_catalog_is_asked_for_again_after_a_few_seconds(portal_server, monkeypatch):
+    portal_server.answer("acme", catalog_payload([]))
+    now = [1000.0]
+    monkeypatch.setattr(portal_api, "_clock", lambda: now[0])
+    portal_api.catalog("acme")
+    now[0] += portal_api.CACHE_SECONDS - 0.1
+    portal_api.catalog("acme")
+    assert len(portal_server.requests) == 1
+    now[0] += 0.1
+    portal_api.catalog("acme")
+    assert len(portal_server.requests) == 2
+
+
+def test_errors_are_not_cached(portal_server):
+    portal_server.answer("acme", b"{}", 503)
+    with pytest.raises(portal_api.PortalUnavailable):
+        portal_api.catalog("acme")
+    portal_server.answer("acme", catalog_payload([]))
+    assert portal_api.catalog("acme").datasets == ()
