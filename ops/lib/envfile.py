@@ -41,6 +41,16 @@ def _cidrs(value):
     return None
 
 
+def _subnet(value):
+    try:
+        network = ipaddress.ip_network(value)
+    except ValueError:
+        return f"must be a network in CIDR form (e.g. 172.16.0.0/19), got {value!r}"
+    if network.version != 4 or network.prefixlen > 24:
+        return f"must be an IPv4 network of /24 or larger, got {value}"
+    return None
+
+
 def _secret(value):
     if len(value) < 32:
         return "must be at least 32 characters (ops/up generates one when it is empty)"
@@ -61,6 +71,7 @@ def _text(value):
 SCHEMA = {
     "PORTAL_BIND": _address,
     "PORTAL_PORT": lambda v: _whole(v, 1, 65535),
+    "FRONT_SUBNET": _subnet,
     "DJANGO_SECRET_KEY": _secret,
     "DJANGO_ALLOWED_HOSTS": _text,
     "DJANGO_CSRF_TRUSTED_ORIGINS": _text,
@@ -117,6 +128,8 @@ def _check_port_free(path, seen):
     bind = seen.get("PORTAL_BIND", (None, "0.0.0.0"))[1] or "0.0.0.0"
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As servers bind: closed connections lingering in TIME_WAIT do not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((bind, int(port or 8080)))
         except OSError as exc:

@@ -39,7 +39,7 @@ def clients(stack, three_replicas):
     subnet = front_subnet(stack)
     front = FrontClients(stack)
     spread = spread_addresses(subnet, 12)
-    one_block = same_block_addresses(subnet, 4, block_index=40)
+    one_block = same_block_addresses(subnet, 4, block_index=13)
     front.start(spread + one_block)
     yield front, spread, one_block
     front.stop()
@@ -120,7 +120,7 @@ def test_scaling_up_gives_new_clients_to_the_new_replica_and_moves_few_existing(
             assert all(after[a] == newest for a in moved)
         subnet = front_subnet(stack)
         newcomers = FrontClients(stack)
-        new_addresses = spread_addresses(subnet, 16, skip=100)
+        new_addresses = spread_addresses(subnet, 16, skip=14)
         newcomers.start(new_addresses)
         try:
             placed = one_replica_each(serving(stack, newcomers, session_cookie, new_addresses))

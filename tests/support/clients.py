@@ -9,19 +9,20 @@ import json
 import subprocess
 import uuid
 
-# One GET per line of the script's output: "status upstream-marker"; the replica is read from
-# nginx's access log by the marker in the query string.
+# Prints each GET's status, one a line; the replica is read from nginx's access log by the marker
+# in the query string. Host is one the portal answers to (the container reaches nginx by name).
 REQUEST_SCRIPT = """
 import sys, urllib.request, urllib.error
 url, cookie, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for _ in range(count):
-    request = urllib.request.Request(url, headers={"Cookie": cookie, **dict(h.split(": ", 1) for h in sys.argv[4:])})
+    headers = {"Cookie": cookie, "Host": "localhost", **dict(h.split(": ", 1) for h in sys.argv[4:])}
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=15) as reply:
             print(reply.status)
     except urllib.error.HTTPError as error:
         print(error.code)
-    except OSError as error:
+    except OSError:
         print(0)
 """
 
