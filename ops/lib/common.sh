@@ -25,6 +25,21 @@ compose() {
     docker compose --project-directory "$ROOT" -f "$ROOT/compose.yaml" --env-file "$PORTAL_ENV_FILE" "$@"
 }
 
+# The host's Python tools (the test runner, the benchmark's load tool and the services' own
+# packages for the unit tests) live in one venv, rebuilt only when a requirements file changed.
+VENV=$ROOT/.venv
+VENV_REQUIREMENTS=(tests/requirements.txt ops/lib/bench/requirements.txt services/django/requirements.txt
+                   services/streamlit/requirements.txt services/probe/requirements.txt)
+ensure_venv() {
+    local stamp; stamp=$(cd "$ROOT" && cat "${VENV_REQUIREMENTS[@]}" | sha256sum | cut -c1-16)
+    [ "$(cat "$VENV/.requirements" 2>/dev/null)" != "$stamp" ] || return 0
+    say "installing the test and benchmark tools and the services' packages into .venv"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check $(printf -- '-r %s ' "${VENV_REQUIREMENTS[@]/#/$ROOT/}")
+    echo "$stamp" >"$VENV/.requirements"
+}
+
 # Wait until a command succeeds, polling; fails with the given message after `seconds`.
 wait_for() {
     local seconds=$1 what=$2; shift 2
