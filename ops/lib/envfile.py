@@ -51,6 +51,22 @@ def _subnet(value):
     return None
 
 
+def _memory(value):
+    if not re.fullmatch(r"\d+[kmg]?", value.lower()):
+        return f"must be a size like 512m or 2g, got {value!r}"
+    return None
+
+
+def _cpus(value):
+    if not re.fullmatch(r"\d+(\.\d+)?", value) or float(value) <= 0:
+        return f"must be a number of CPUs above 0, like 0.5 or 2, got {value!r}"
+    return None
+
+
+def _percent(value):
+    return _whole(value, 1, 100)
+
+
 def _secret(value):
     if len(value) < 32:
         return "must be at least 32 characters (ops/up generates one when it is empty)"
@@ -84,6 +100,17 @@ SCHEMA = {
     "UPLOAD_MAX_MB": lambda v: _whole(v, 1, 2048),
     "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
+    "NGINX_CPUS": _cpus,
+    "NGINX_MEM_LIMIT": _memory,
+    "DJANGO_CPUS": _cpus,
+    "DJANGO_MEM_LIMIT": _memory,
+    "STREAMLIT_CPUS": _cpus,
+    "STREAMLIT_MEM_LIMIT": _memory,
+    "PROBE_INTERVAL": lambda v: _whole(v, 1, 3600),
+    "PROBE_MEM_WARN": _percent,
+    "PROBE_MEM_FAIL": _percent,
+    "PROBE_CPU_WARN": _percent,
+    "STREAMLIT_SESSIONS_PER_REPLICA": lambda v: _whole(v, 1, 1000),
 }
 SECRETS = [name for name, check in SCHEMA.items() if check is _secret]
 

@@ -13,6 +13,14 @@ def create_partner_user(stack, slug, name=None, username=None):
     return username, password
 
 
+def create_staff_user(stack, username="ops"):
+    """A staff user (Django's createsuperuser), as ops make one. Returns (user, password)."""
+    password = secrets.token_urlsafe(16)
+    stack.compose("exec", "-T", "-e", f"DJANGO_SUPERUSER_PASSWORD={password}", "django", "python", "manage.py",
+                  "createsuperuser", "--noinput", "--username", username, "--email", f"{username}@example.invalid")
+    return username, password
+
+
 def login(base_url, username, password, session=None):
     """Log in through the portal's login form, as a browser does. Returns the logged-in session."""
     session = session or requests.Session()

@@ -56,8 +56,13 @@ class ServiceAdvice:
     scale_to: int | None = None  # streamlit only: the replica count to scale to; None when enough
 
 
+def name_of(snapshot: dict) -> str:
+    """The container's compose name where the snapshot has it, else its hostname."""
+    return snapshot.get("container") or snapshot["hostname"]
+
+
 def latest_by_service(snapshots: Iterable[dict], newer_than: datetime | None = None) -> dict[str, list[dict]]:
-    """The newest snapshot of each host, grouped by service.
+    """The newest snapshot of each container, grouped by service.
 
     `newer_than` drops hosts that stopped reporting, e.g. replicas removed by a scale-down.
     """
@@ -66,12 +71,12 @@ def latest_by_service(snapshots: Iterable[dict], newer_than: datetime | None = N
         taken = datetime.fromisoformat(snapshot["time"])
         if newer_than is not None and taken <= newer_than:
             continue
-        kept = newest.get(snapshot["hostname"])
+        kept = newest.get(name_of(snapshot))
         if kept is None or datetime.fromisoformat(kept["time"]) < taken:
-            newest[snapshot["hostname"]] = snapshot
+            newest[name_of(snapshot)] = snapshot
     grouped: dict[str, list[dict]] = {}
-    for hostname in sorted(newest):
-        grouped.setdefault(newest[hostname]["service"], []).append(newest[hostname])
+    for name in sorted(newest):
+        grouped.setdefault(newest[name]["service"], []).append(newest[name])
     return grouped
 
 
@@ -94,7 +99,7 @@ def advise(
 
 
 def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[str]:
-    where = f"{snapshot['hostname']} ({snapshot['service']})"
+    where = f"{name_of(snapshot)} ({snapshot['service']})"
     warnings = []
     if not snapshot["health"]["ok"]:
         warnings.append(f"{where}: unhealthy: {snapshot['health']['reason']}")

@@ -1,7 +1,7 @@
 """Load snapshots: what the container uses against its own limits, kept as JSON for ops to read.
 
-Each container writes `<hostname>.json` into the report folder; `ops/status` and Django's ops page
-read the folder and turn the snapshots into advice.
+Each container writes `<container name>.json` into the report folder; `ops/status` and Django's
+ops page read the folder and turn the snapshots into advice.
 """
 
 import json
@@ -19,6 +19,8 @@ import psutil
 
 from portal_probe.cgroup import Memory, cpu_percent, open_cgroup, sample_cpu
 from portal_probe.health import HealthResult, run_check
+from portal_probe.latency import latency_report
+from portal_probe.names import container_name
 from portal_probe.processes import ProcessRecord
 from portal_probe.settings import Settings
 
@@ -31,6 +33,7 @@ def build_snapshot(
     *,
     service: str,
     hostname: str,
+    container: str,
     now: datetime,
     health: HealthResult,
     table: list[ProcessRecord],
@@ -45,6 +48,7 @@ def build_snapshot(
         "time": now.astimezone(timezone.utc).isoformat(timespec="seconds"),
         "service": service,
         "hostname": hostname,
+        "container": container,
         "health": {"ok": health.ok, "reason": None if health.ok else "; ".join(health.problems)},
         "cpu_percent": round(cpu_percent_of_quota, 1),
         "cpu_quota_cores": cpu_quota_cores,
@@ -98,6 +102,7 @@ class Reporter:
         self.cgroup_root = cgroup_root
         self.cgroup = open_cgroup(cgroup_root)
         self.hostname = socket.gethostname()
+        self.container = container_name(self.hostname)
         self.previous_cpu = sample_cpu(self.cgroup)
 
     def snapshot(self) -> dict:
@@ -112,6 +117,7 @@ class Reporter:
         snapshot = build_snapshot(
             service=self.service,
             hostname=self.hostname,
+            container=self.container,
             now=datetime.now(timezone.utc),
             health=health,
             table=table,
@@ -122,13 +128,15 @@ class Reporter:
             connections=read_tcp_connections(),
         )
         self.previous_cpu = current_cpu
+        if self.service == "nginx":
+            snapshot["latency"] = latency_report()
         return snapshot
 
 
 def write_snapshot(snapshot: dict, directory: Path) -> Path:
-    """Write `<hostname>.json` so that readers see the old file or the new one, never half of one."""
+    """Write `<container>.json` so that readers see the old file or the new one, never half of one."""
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{snapshot['hostname']}.json"
+    target = directory / f"{snapshot.get('container') or snapshot['hostname']}.json"
     handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w") as temp_file:

@@ -29,7 +29,8 @@ def snapshot_for(service, health_problems=(), memory=Memory(300 * MIB, 1000 * MI
     table = [ProcessRecord(1, 0, ("x",), "sleeping", threads=10), ProcessRecord(2, 1, ("y",), "sleeping", threads=3)]
     return build_snapshot(
         service=service,
-        hostname="replica-1",
+        hostname="3f2a9c",
+        container="replica-1",
         now=datetime(2025, 3, 1, 12, 0, 5, 123, tzinfo=timezone(timedelta(hours=1))),
         health=health,
         table=table,
@@ -50,7 +51,8 @@ def test_streamlit_snapshot_shape():
     assert snapshot_for("streamlit") == {
         "time": "2025-03-01T11:00:05+00:00",
         "service": "streamlit",
-        "hostname": "replica-1",
+        "hostname": "3f2a9c",
+        "container": "replica-1",
         "health": {"ok": True, "reason": None},
         "cpu_percent": 41.3,
         "cpu_quota_cores": 1.0,
@@ -92,4 +94,4 @@ def test_write_snapshot_replaces_the_hosts_file_and_leaves_no_temp_files(tmp_pat
 def test_load_snapshots_skips_unreadable_files(tmp_path):
     write_snapshot(snapshot_for("streamlit"), tmp_path)
     (tmp_path / "half-written.json").write_text('{"service": ')
-    assert [snapshot["hostname"] for snapshot in load_snapshots(tmp_path)] == ["replica-1"]
+    assert [snapshot["container"] for snapshot in load_snapshots(tmp_path)] == ["replica-1"]

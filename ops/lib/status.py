@@ -1,0 +1,190 @@
+"""ops/status: one row per container with its state, health, load against its limits and request
+times, then a recommendation in plain words. `--json` prints the same for machines.
+
+Load comes from the probes' snapshots (the probe-reports volume, read through any running
+container); request times from nginx's JSON access log over the last five minutes, per
+container that served them; the recommendation from the probe's own advice rules.
+"""
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "services" / "probe"))
+
+from portal_probe.advice import Thresholds, advise, latest_by_service, name_of  # noqa: E402
+from portal_probe.latency import percentile  # noqa: E402
+
+WINDOW = timedelta(minutes=5)
+READ_SNAPSHOTS = ("import glob, json; print(json.dumps([json.load(open(p)) "
+                  "for p in glob.glob('/var/lib/portal-probe/*.json')]))")
+
+
+def compose(*args):
+    env_file = os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env"))
+    command = ["docker", "compose", "--project-directory", str(ROOT), "-f", str(ROOT / "compose.yaml"),
+               "--env-file", env_file, *args]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def read_env_file(path):
+    values = {}
+    if Path(path).exists():
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not line.lstrip().startswith("#"):
+                values[name.strip()] = value.strip()
+    return values
+
+
+def containers():
+    result = compose("ps", "--all", "--format", "json")
+    if result.returncode != 0:
+        sys.exit(f"error: docker compose ps failed: {result.stderr.strip()}")
+    return sorted((json.loads(line) for line in result.stdout.splitlines() if line.strip()),
+                  key=lambda row: (row["Service"], row["Name"]))
+
+
+def snapshots(rows):
+    """The snapshots in the shared volume, read through the first running container that answers."""
+    for row in rows:
+        if row["State"] != "running":
+            continue
+        result = compose("exec", "-T", row["Service"], "python3", "-c", READ_SNAPSHOTS)
+        if result.returncode == 0:
+            return json.loads(result.stdout)
+    return []
+
+
+def addresses(rows):
+    """{address: container name} over every network, for nginx's upstream addresses."""
+    names = [row["Name"] for row in rows if row["State"] == "running"]
+    if not names:
+        return {}
+    out = subprocess.run(["docker", "inspect", "-f",
+                          "{{.Name}}{{range .NetworkSettings.Networks}} {{.IPAddress}}{{end}}", *names],
+                         capture_output=True, text=True).stdout
+    mapping = {}
+    for line in out.splitlines():
+        name, *ips = line.split()
+        for ip in ips:
+            mapping[ip] = name.lstrip("/")
+    return mapping
+
+
+def access_log(since=WINDOW):
+    result = compose("logs", "--no-color", "--no-log-prefix", "--since", f"{int(since.total_seconds())}s", "nginx")
+    records = []
+    for line in result.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+    return records
+
+
+def request_times(records, address_to_container, nginx_names):
+    """{container: [seconds]}: upstream time per container that served, and nginx's own total.
+
+    Websockets (status 101) are left out: their time is how long the tab stayed open.
+    """
+    times = {}
+    for record in records:
+        if record.get("status") == 101:
+            continue
+        for name in nginx_names:
+            times.setdefault(name, []).append(float(record["request_time"]))
+        upstreams = [u.strip() for u in str(record.get("upstream", "")).split(",") if u.strip()]
+        upstream_times = [t.strip() for t in str(record.get("upstream_time", "")).split(",")]
+        if upstreams and upstream_times and upstream_times[-1] not in ("", "-"):
+            served_by = address_to_container.get(upstreams[-1].rsplit(":", 1)[0])
+            if served_by:
+                times.setdefault(served_by, []).append(float(upstream_times[-1]))
+    return times
+
+
+def ms(value):
+    return None if value is None else round(value * 1000, 1)
+
+
+def build_rows(rows, latest, times):
+    """The table: one dict per container."""
+    by_name = {name_of(snapshot): snapshot for group in latest.values() for snapshot in group}
+    table = []
+    for row in rows:
+        snapshot = by_name.get(row["Name"], {})
+        samples = times.get(row["Name"], [])
+        table.append({
+            "container": row["Name"],
+            "service": row["Service"],
+            "state": row["State"],
+            "health": row.get("Health") or "-",
+            "cpu_percent": snapshot.get("cpu_percent"),
+            "cpu_quota_cores": snapshot.get("cpu_quota_cores"),
+            "memory_bytes": snapshot.get("memory_bytes"),
+            "memory_limit_bytes": snapshot.get("memory_limit_bytes"),
+            "memory_percent": snapshot.get("memory_percent"),
+            "sessions": snapshot.get("sessions"),
+            "requests_5m": len(samples),
+            "p50_ms": ms(percentile(samples, 0.50)),
+            "p95_ms": ms(percentile(samples, 0.95)),
+        })
+    return table
+
+
+def mib(value):
+    return "-" if value is None else f"{value / (1 << 20):.0f}M"
+
+
+def text_table(table):
+    headers = ["CONTAINER", "STATE", "HEALTH", "CPU", "MEMORY / LIMIT", "SESSIONS", "REQ 5m", "P50", "P95"]
+    lines = []
+    for row in table:
+        cpu = "-" if row["cpu_percent"] is None else f"{row['cpu_percent']:.0f}%"
+        if row["cpu_quota_cores"]:
+            cpu += f" of {row['cpu_quota_cores']:g}"
+        memory = f"{mib(row['memory_bytes'])} / {mib(row['memory_limit_bytes'])}"
+        if row["memory_percent"] is not None:
+            memory += f" ({row['memory_percent']:.0f}%)"
+        lines.append([row["container"], row["state"], row["health"], cpu, memory,
+                      "-" if row["sessions"] is None else str(row["sessions"]), str(row["requests_5m"]),
+                      "-" if row["p50_ms"] is None else f"{row['p50_ms']:.0f}ms",
+                      "-" if row["p95_ms"] is None else f"{row['p95_ms']:.0f}ms"])
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *lines)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+                     for line in [headers, *lines])
+
+
+def main(argv):
+    as_json = "--json" in argv
+    settings = read_env_file(os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env")))
+    rows = containers()
+    if not rows:
+        sys.exit("error: the stack is not running: start it with ops/up")
+    interval = float(settings.get("PROBE_INTERVAL") or 15)
+    fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
+    latest = latest_by_service(snapshots(rows), newer_than=fresh_after)
+    nginx_names = [row["Name"] for row in rows if row["Service"] == "nginx"]
+    times = request_times(access_log(), addresses(rows), nginx_names)
+    table = build_rows(rows, latest, times)
+    advice = advise(latest, Thresholds.from_env({**settings, **os.environ}))
+    if as_json:
+        print(json.dumps({"containers": table, "advice": [
+            {"service": a.service, "replicas": a.replicas, "warnings": list(a.warnings),
+             "recommendation": a.recommendation, "scale_to": a.scale_to} for a in advice]}, indent=2))
+        return
+    print(text_table(table))
+    print()
+    for item in advice:
+        for warning in item.warnings:
+            print(f"warning: {warning}")
+    for item in advice:
+        print(item.recommendation)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
