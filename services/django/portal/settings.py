@@ -2,6 +2,7 @@
 
 compose.yaml passes the values from `.env`; `.env.example` documents each one.
 """
+import importlib.util
 import tempfile
 from pathlib import Path
 
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "accounts",
     "partners",
     "datasets",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +49,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Development only (compose.dev.yaml installs it): the Debug Toolbar shows each request's queries
+# and timings. Requests come through nginx from an address that changes, so it shows for all.
+DEBUG_TOOLBAR = DEBUG and importlib.util.find_spec("debug_toolbar") is not None
+if DEBUG_TOOLBAR:
+    INSTALLED_APPS.append("debug_toolbar")
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_TOOLBAR_CALLBACK": lambda request: True}
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -137,6 +147,11 @@ UPLOAD_MAX_MB = env.integer("UPLOAD_MAX_MB", default=50, minimum=1)
 # are small, so the same bound serves for them. nginx refuses bodies over UPLOAD_MAX_MB first.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# The probes' load snapshots (a volume every container writes) and how often they come; the ops
+# page and `recordload` read them. The probe reads the same variables with the same defaults.
+PROBE_REPORT_DIR = Path(env.string("PROBE_REPORT_DIR", default="/var/lib/portal-probe"))
+PROBE_INTERVAL = env.integer("PROBE_INTERVAL", default=15, minimum=1)
 
 # nginx is the only client; it sets X-Forwarded-Proto, so Django knows when the browser used TLS.
 USE_X_FORWARDED_HOST = False

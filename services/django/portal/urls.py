@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,8 +18,14 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("datasets/", include("datasets.urls")),
     path("partners/act-as/", partner_views.act_as, name="act_as"),
+    path("ops/", include("monitoring.urls")),
     # Reached by nginx's auth_request only; nginx does not expose /auth/ to clients.
     path("auth/check", partner_views.auth_check, name="auth_check"),
     # Reached from the back network only; nginx answers 404 for /internal/.
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
 ]
+
+if settings.DEBUG_TOOLBAR:
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()

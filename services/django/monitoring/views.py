@@ -1,0 +1,189 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from portal_probe.advice import Thresholds, advise, latest_by_service
+
+from . import charts, history
+from .readings import current, read_folder, stale_after
+
+# The page asks for itself again through the Refresh header: no script for a CSP to forbid.
+REFRESH_SECONDS = 30
+
+
+@login_required
+@never_cache
+def status(request):
+    """Each container's load now, the advice per service, and the last day as charts.
+
+    Queries: the session, the user, and the day's history in one; snapshots come from files.
+    """
+    if not request.user.is_staff:
+        raise PermissionDenied("The ops status page is for the portal's staff.")
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    thresholds = Thresholds.from_env()
+
+    readings, malformed = read_folder(settings.PROBE_REPORT_DIR)
+    containers = current(readings, now)
+    # A service whose containers all went stale stays in the advice, which then says so.
+    by_service = {row.reading.service: [] for row in containers}
+    by_service.update(latest_by_service([reading.snapshot for reading in readings], newer_than=now - stale_after()))
+    advice = advise(by_service, thresholds)
+    warnings = [
+        f"{row.reading.container}: no snapshot for {_age(row.age)}: the container is gone or its reporter stopped"
+        for row in containers
+        if row.stale
+    ]
+    warnings += [warning for service in advice for warning in service.warnings]
+    warnings += [f"{name}: unreadable snapshot: {problem}" for name, problem in malformed]
+
+    lines = history.last_day(now)
+    drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
+    unlimited = [line.container for line in lines if all(value is None for value in line.memory_percent)]
+    context = {
+        "rows": [_row(row, thresholds) for row in containers],
+        "latency": _latency(containers),
+        "advice": advice,
+        "warnings": warnings,
+        "crossings": history.crossings(lines, thresholds, tz),
+        "charts": [
+            charts.chart(
+                "CPU, % of quota", lines, lambda line: line.cpu_percent, level=thresholds.cpu_warn_percent, **drawn
+            ),
+            charts.chart(
+                "Memory, % of limit",
+                lines,
+                lambda line: line.memory_percent,
+                level=thresholds.mem_warn_percent,
+                note=f"Not drawn, no memory limit: {', '.join(unlimited)}." if unlimited else "",
+                **drawn,
+            ),
+            charts.chart(
+                "Streamlit sessions",
+                [line for line in lines if line.service == "streamlit"],
+                lambda line: line.sessions,
+                level=thresholds.sessions_per_replica,
+                unit="",
+                **drawn,
+            ),
+        ],
+        "has_history": bool(lines),
+        "report_dir": settings.PROBE_REPORT_DIR,
+        "now": now,
+        "refresh_seconds": REFRESH_SECONDS,
+    }
+    response = render(request, "monitoring/status.html", context)
+    response["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@dataclass(frozen=True)
+class Row:
+    container: str
+    service: str
+    healthy: bool
+    stale: bool
+    health: str
+    age: str
+    cpu: str
+    cpu_of: str
+    cpu_over: bool
+    memory: str
+    memory_of: str
+    memory_over: bool
+    sessions: int | None
+
+
+def _row(row, thresholds):
+    reading = row.reading
+    if row.stale:
+        health = "stale"
+    elif reading.healthy:
+        health = "healthy"
+    else:
+        health = f"unhealthy: {reading.reason}" if reading.reason else "unhealthy"
+    if reading.cpu_quota_cores is not None:
+        cpu_of = f"of {reading.cpu_quota_cores:g} {'core' if reading.cpu_quota_cores == 1 else 'cores'}"
+    else:
+        cpu_of = f"of the host's {reading.cpu_count} cores"
+    percent = reading.memory_percent
+    if reading.memory_bytes is None:
+        memory, memory_of = "—", ""
+    elif reading.memory_limit_bytes is None:
+        memory, memory_of = filesizeformat(reading.memory_bytes), "no limit"
+    else:
+        memory = f"{percent:.0f} %" if percent is not None else filesizeformat(reading.memory_bytes)
+        memory_of = f"{filesizeformat(reading.memory_bytes)} of {filesizeformat(reading.memory_limit_bytes)}"
+    return Row(
+        container=reading.container,
+        service=reading.service,
+        healthy=reading.healthy and not row.stale,
+        stale=row.stale,
+        health=health,
+        age=_age(row.age),
+        cpu=f"{reading.cpu_percent:.0f} %",
+        cpu_of=cpu_of,
+        cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
+        memory=memory,
+        memory_of=memory_of,
+        memory_over=percent is not None and percent > thresholds.mem_warn_percent,
+        sessions=reading.sessions,
+    )
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    requests: str
+    p50: str
+    p95: str
+
+
+def _latency(containers):
+    """nginx's request times over its window (all, then per route), from its newest snapshot."""
+    nginx = [row for row in containers if row.reading.service == "nginx" and row.reading.latency]
+    if not nginx:
+        return None
+    row = max(nginx, key=lambda row: row.reading.time)
+    latency = row.reading.latency
+    routes = latency.get("routes") if isinstance(latency.get("routes"), dict) else {}
+    named = [("all", latency)] + sorted(item for item in routes.items() if isinstance(item[1], dict))
+    return {
+        "window": _age_seconds(latency.get("window_s")),
+        "stale": row.stale,
+        "age": _age(row.age),
+        "routes": [
+            Route(name, _number(figures.get("requests")), _ms(figures.get("p50_ms")), _ms(figures.get("p95_ms")))
+            for name, figures in named
+        ],
+    }
+
+
+def _number(value):
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "—"
+
+
+def _ms(value):
+    return f"{value:,.0f} ms" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+
+
+def _age_seconds(value):
+    return _age_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+
+
+def _age(delta):
+    return _age_text(delta.total_seconds())
+
+
+def _age_text(seconds):
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
