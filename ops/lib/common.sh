@@ -20,9 +20,14 @@ export PORTAL_ENV_FILE
 export COMPOSE_BAKE=false
 
 # Every script talks to the same project the same way. COMPOSE_PROJECT_NAME, when set (ops/test
-# sets it), picks another project than compose.yaml's own name.
+# sets it), picks another project than compose.yaml's own name. TLS mode adds compose.tls.yaml.
+compose_files() {
+    local files=$ROOT/compose.yaml
+    grep -qE '^TLS_CERT_FILE=.+' "$PORTAL_ENV_FILE" 2>/dev/null && files+=:$ROOT/compose.tls.yaml
+    echo "$files"
+}
 compose() {
-    docker compose --project-directory "$ROOT" -f "$ROOT/compose.yaml" --env-file "$PORTAL_ENV_FILE" "$@"
+    COMPOSE_FILE=$(compose_files) docker compose --project-directory "$ROOT" --env-file "$PORTAL_ENV_FILE" "$@"
 }
 
 # The host's Python tools (the test runner, the benchmark's load tool and the services' own

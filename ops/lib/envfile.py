@@ -67,6 +67,37 @@ def _percent(value):
     return _whole(value, 1, 100)
 
 
+# nginx runs as this user (services/nginx/Dockerfile) and reads the TLS pair as it.
+NGINX_UID = 10003
+
+
+def _pem(value, what):
+    path = Path(value)
+    if not path.is_file():
+        return f"names {value}, which is not a file"
+    try:
+        head = path.read_bytes()[:4096]
+    except OSError as exc:
+        return f"names {value}, which cannot be read ({exc.strerror})"
+    if b"-----BEGIN" not in head:
+        return f"names {value}, which is not a PEM {what}"
+    return None
+
+
+def _tls_cert(value):
+    return _pem(value, "certificate")
+
+
+def _tls_key(value):
+    problem = _pem(value, "key")
+    if problem:
+        return problem
+    info = Path(value).stat()
+    if not (info.st_uid == NGINX_UID or info.st_mode & 0o004 or (info.st_gid == NGINX_UID and info.st_mode & 0o040)):
+        return f"names {value}, which nginx (uid {NGINX_UID}) cannot read: chown {NGINX_UID} {value}"
+    return None
+
+
 def _secret(value):
     if len(value) < 32:
         return "must be at least 32 characters (ops/up generates one when it is empty)"
@@ -87,6 +118,10 @@ def _text(value):
 SCHEMA = {
     "PORTAL_BIND": _address,
     "PORTAL_PORT": lambda v: _whole(v, 1, 65535),
+    "PORTAL_TLS_PORT": lambda v: _whole(v, 1, 65535),
+    "TLS_CERT_FILE": _tls_cert,
+    "TLS_KEY_FILE": _tls_key,
+    "DJANGO_HSTS_SECONDS": lambda v: _whole(v, 0),
     "FRONT_SUBNET": _subnet,
     "DJANGO_SECRET_KEY": _secret,
     "DJANGO_ALLOWED_HOSTS": _text,
@@ -146,22 +181,28 @@ def check(path, port_check=True):
         if problem:
             raise EnvError(f"{where} {problem}")
         seen[name] = (number, value)
+    tls = {name: seen.get(name, (None, ""))[1] for name in ("TLS_CERT_FILE", "TLS_KEY_FILE")}
+    if bool(tls["TLS_CERT_FILE"]) != bool(tls["TLS_KEY_FILE"]):
+        given, missing = ("TLS_CERT_FILE", "TLS_KEY_FILE") if tls["TLS_CERT_FILE"] else ("TLS_KEY_FILE", "TLS_CERT_FILE")
+        raise EnvError(f"{path}:{seen[given][0]}: {given} is set but {missing} is not: TLS needs both")
     if port_check:
-        _check_port_free(path, seen)
+        _check_port_free(path, seen, "PORTAL_PORT", "8080")
+        if tls["TLS_CERT_FILE"]:
+            _check_port_free(path, seen, "PORTAL_TLS_PORT", "8443")
 
 
-def _check_port_free(path, seen):
-    number, port = seen.get("PORTAL_PORT", (None, "8080"))
+def _check_port_free(path, seen, name, default):
+    number, port = seen.get(name, (None, default))
     bind = seen.get("PORTAL_BIND", (None, "0.0.0.0"))[1] or "0.0.0.0"
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         # As servers bind: closed connections lingering in TIME_WAIT do not hold the port.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind((bind, int(port or 8080)))
+            probe.bind((bind, int(port or default)))
         except OSError as exc:
-            where = f"{path}:{number}: PORTAL_PORT" if number else "PORTAL_PORT (default)"
-            raise EnvError(f"{where} {port} on {bind} is already in use ({exc.strerror})") from None
+            where = f"{path}:{number}: {name}" if number else f"{name} (default)"
+            raise EnvError(f"{where} {port or default} on {bind} is already in use ({exc.strerror})") from None
 
 
 def create(example, target, overrides=()):
@@ -187,7 +228,7 @@ def create(example, target, overrides=()):
 def set_value(path, assignment):
     """Replace NAME's line in the file (or append it), keeping every other line as it is."""
     name, _, value = assignment.partition("=")
-    if name not in SCHEMA or SCHEMA[name](value):
+    if name not in SCHEMA or (value and SCHEMA[name](value)):
         raise EnvError(f"{name}={value!r} is not a valid setting")
     lines = Path(path).read_text(encoding="utf-8").splitlines()
     for index, line in enumerate(lines):

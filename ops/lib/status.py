@@ -24,9 +24,9 @@ READ_SNAPSHOTS = ("import glob, json; print(json.dumps([json.load(open(p)) "
 
 
 def compose(*args):
+    """docker compose on the project ops/status was started for (it exports COMPOSE_FILE)."""
     env_file = os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env"))
-    command = ["docker", "compose", "--project-directory", str(ROOT), "-f", str(ROOT / "compose.yaml"),
-               "--env-file", env_file, *args]
+    command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", env_file, *args]
     return subprocess.run(command, capture_output=True, text=True)
 
 

@@ -58,6 +58,67 @@ def trusted_proxies():
     return "\n    ".join(lines)
 
 
+TLS_CERT = "/etc/nginx/tls/cert.pem"
+TLS_KEY = "/etc/nginx/tls/key.pem"
+# Modern clients only: TLS 1.2 with forward-secret AEAD ciphers, and TLS 1.3.
+TLS_SETTINGS = f"""ssl_certificate {TLS_CERT};
+    ssl_certificate_key {TLS_KEY};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:TLS:10m;
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;
+    add_header Strict-Transport-Security "max-age={{hsts}}" always;"""
+HTTP_TO_HTTPS = """server {{
+        listen 8080;
+        server_name {names};
+        location = /healthz {{
+            access_log off;
+            default_type text/plain;
+            return 200 "ok\\n";
+        }}
+        location / {{
+            return 301 https://$host{port}$request_uri;
+        }}
+    }}"""
+
+
+def server_names():
+    """Django's ALLOWED_HOSTS in nginx's words (".example.com" means the same in both)."""
+    hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+    if "*" in hosts:
+        return "~^.*$"
+    for host in hosts:
+        if not re.fullmatch(r"[A-Za-z0-9.:\[\]-]+", host):
+            raise ConfigError(f"DJANGO_ALLOWED_HOSTS: {host!r} is not a host name")
+    # The probe and the tests' client containers say localhost; Django always allows it too.
+    return " ".join(dict.fromkeys(hosts + ["localhost"]))
+
+
+def tls_values():
+    """HTTPS on 8443 when TLS_ENABLED (compose.tls.yaml mounts the pair); plain HTTP otherwise."""
+    if choice("TLS_ENABLED", "false", {"true", "false"}) == "false":
+        return {"PORTAL_LISTEN": "listen 8080;", "TLS_DEFAULT_LISTEN": "", "TLS_SETTINGS": "", "HTTP_TO_HTTPS": ""}
+    for path in (TLS_CERT, TLS_KEY):
+        try:
+            with open(path, "rb") as pem:
+                if b"-----BEGIN" not in pem.read(4096):
+                    raise ConfigError(f"{path} is not a PEM file")
+        except OSError as exc:
+            raise ConfigError(f"TLS is on but {path} cannot be read: {exc.strerror}") from None
+    port = whole_number("PORTAL_TLS_PORT", 8443)
+    hsts = os.environ.get("DJANGO_HSTS_SECONDS", "").strip() or "3600"
+    if not hsts.isdigit():
+        raise ConfigError(f"DJANGO_HSTS_SECONDS must be a whole number, got {hsts!r}")
+    return {
+        "PORTAL_LISTEN": "listen 8443 ssl;\n        http2 on;",
+        "TLS_DEFAULT_LISTEN": "listen 8443 ssl default_server;",
+        "TLS_SETTINGS": TLS_SETTINGS.replace("{hsts}", hsts),
+        "HTTP_TO_HTTPS": HTTP_TO_HTTPS.format(names=server_names(), port="" if port == "443" else f":{port}"),
+    }
+
+
 def _natural(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
@@ -124,6 +185,8 @@ def values():
         "STREAMLIT_BALANCE": ROUTING_MODES[choice("STREAMLIT_ROUTING", "consistent", ROUTING_MODES)],
         "STREAMLIT_SERVERS": upstream_servers(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
         "REAL_IP_FROM": trusted_proxies(),
+        "SERVER_NAMES": server_names(),
+        **tls_values(),
     }
 
 

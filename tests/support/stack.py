@@ -28,7 +28,11 @@ class Stack:
         self.project = project
         self.env_file = env_file
         self.url = url.rstrip("/")
-        self.settings = read_env_file(env_file)
+
+    @property
+    def settings(self):
+        """The project's settings file as it is now (ops/scale and TLS tests change it)."""
+        return read_env_file(self.env_file)
 
     @classmethod
     def from_environment(cls):
@@ -41,7 +45,11 @@ class Stack:
         return self.settings.get(name) or default
 
     def compose(self, *args, check=True, input=None, timeout=300):
-        command = ["docker", "compose", "--project-directory", str(ROOT), "-f", str(ROOT / "compose.yaml"),
+        """docker compose on this project, with the same files ops/lib/common.sh picks."""
+        files = ["-f", str(ROOT / "compose.yaml")]
+        if self.settings.get("TLS_CERT_FILE"):
+            files += ["-f", str(ROOT / "compose.tls.yaml")]
+        command = ["docker", "compose", "--project-directory", str(ROOT), *files,
                    "--env-file", self.env_file, "-p", self.project, *args]
         return subprocess.run(command, check=check, capture_output=True, text=True, input=input, timeout=timeout)
 

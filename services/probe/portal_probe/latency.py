@@ -16,7 +16,7 @@ DEFAULT_LOG = Path("/tmp/nginx/access.json")
 WINDOW = timedelta(minutes=5)
 # Enough for the window at hundreds of requests a second; reading more is wasted work.
 TAIL_BYTES = 8 * 1024 * 1024
-MAX_LOG_BYTES = 64 * 1024 * 1024
+MAX_LOG_BYTES = 16 * 1024 * 1024
 
 
 def route(uri: str) -> str:

@@ -20,7 +20,8 @@ def replicas(monkeypatch):
 
 
 def rendered(monkeypatch, **env):
-    for name in ("UPLOAD_MAX_MB", "STREAMLIT_ROUTING", "TRUSTED_PROXIES"):
+    for name in ("UPLOAD_MAX_MB", "STREAMLIT_ROUTING", "TRUSTED_PROXIES", "DJANGO_ALLOWED_HOSTS", "TLS_ENABLED",
+                 "PORTAL_TLS_PORT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -87,3 +88,52 @@ def test_the_replica_limit_leaves_out_higher_numbered_replicas(monkeypatch, tmp_
     monkeypatch.setattr(render_config.socket, "gethostbyaddr",
                         lambda address: (f"pp-streamlit-{int(address.rsplit('.', 1)[1]) - 1}.pp_back", [], [address]))
     assert sorted(render_config.running_replicas("streamlit")) == ["pp-streamlit-1", "pp-streamlit-2"]
+
+
+def test_the_portal_answers_only_its_host_names_and_localhost(monkeypatch, replicas):
+    conf = rendered(monkeypatch, DJANGO_ALLOWED_HOSTS="portal.example.com, .partners.example.com")
+    assert "server_name portal.example.com .partners.example.com localhost;" in conf
+    # Any other Host lands on the default server, which answers 400.
+    default = conf[conf.index("listen 8080 default_server;"):]
+    assert "return 400;" in default[:default.index("server {")]
+
+
+def test_allowed_hosts_star_answers_every_host(monkeypatch, replicas):
+    assert "server_name ~^.*$;" in rendered(monkeypatch, DJANGO_ALLOWED_HOSTS="*")
+
+
+def test_a_host_name_that_could_break_the_config_is_refused(monkeypatch, replicas):
+    with pytest.raises(render_config.ConfigError, match="DJANGO_ALLOWED_HOSTS"):
+        rendered(monkeypatch, DJANGO_ALLOWED_HOSTS="evil; return 200")
+
+
+def test_without_tls_the_portal_listens_on_plain_http_only(monkeypatch, replicas):
+    conf = rendered(monkeypatch)
+    assert "listen 8443" not in conf and "ssl_certificate" not in conf
+    assert "add_header Strict-Transport-Security" not in conf
+
+
+def test_tls_serves_8443_and_redirects_http_to_the_public_tls_port(monkeypatch, replicas, tmp_path):
+    for name in ("cert", "key"):
+        (tmp_path / f"{name}.pem").write_text("-----BEGIN X-----\n")
+    monkeypatch.setattr(render_config, "TLS_CERT", str(tmp_path / "cert.pem"))
+    monkeypatch.setattr(render_config, "TLS_KEY", str(tmp_path / "key.pem"))
+    conf = rendered(monkeypatch, TLS_ENABLED="true", PORTAL_TLS_PORT="9443")
+    assert "listen 8443 ssl;" in conf
+    assert "ssl_protocols TLSv1.2 TLSv1.3;" in conf
+    assert "return 301 https://$host:9443$request_uri;" in conf
+    assert 'Strict-Transport-Security "max-age=3600"' in conf
+
+
+def test_tls_on_port_443_redirects_without_a_port(monkeypatch, replicas, tmp_path):
+    for name in ("cert", "key"):
+        (tmp_path / f"{name}.pem").write_text("-----BEGIN X-----\n")
+    monkeypatch.setattr(render_config, "TLS_CERT", str(tmp_path / "cert.pem"))
+    monkeypatch.setattr(render_config, "TLS_KEY", str(tmp_path / "key.pem"))
+    assert "return 301 https://$host$request_uri;" in rendered(monkeypatch, TLS_ENABLED="true", PORTAL_TLS_PORT="443")
+
+
+def test_tls_without_its_files_stops_rendering(monkeypatch, replicas, tmp_path):
+    monkeypatch.setattr(render_config, "TLS_CERT", str(tmp_path / "missing.pem"))
+    with pytest.raises(render_config.ConfigError, match="TLS is on but .*missing.pem cannot be read"):
+        rendered(monkeypatch, TLS_ENABLED="true")

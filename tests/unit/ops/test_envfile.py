@@ -93,3 +93,65 @@ def test_set_value_changes_one_line_and_keeps_the_rest(created):
 def test_set_value_refuses_a_bad_value(created):
     with pytest.raises(envfile.EnvError):
         envfile.set_value(created, "STREAMLIT_REPLICAS=0")
+
+
+PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+
+
+@pytest.fixture
+def tls_pair(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text(PEM_CERT)
+    key.write_text(PEM_KEY)
+    key.chmod(0o644)
+    return cert, key
+
+
+def test_a_readable_tls_pair_passes(created, tls_pair):
+    cert, key = tls_pair
+    envfile.set_value(created, f"TLS_CERT_FILE={cert}")
+    envfile.set_value(created, f"TLS_KEY_FILE={key}")
+    envfile.check(created, port_check=False)
+
+
+def write_raw(path, name, value):
+    """Put NAME=value in the file as an operator's editor would, unchecked. Returns its line number."""
+    lines = path.read_text().splitlines()
+    number = next(n for n, line in enumerate(lines, start=1) if line.startswith(f"{name}="))
+    lines[number - 1] = f"{name}={value}"
+    path.write_text("\n".join(lines) + "\n")
+    return number
+
+
+def test_a_missing_tls_file_is_named(created, tls_pair, tmp_path):
+    cert, _ = tls_pair
+    envfile.set_value(created, f"TLS_CERT_FILE={cert}")
+    number = write_raw(created, "TLS_KEY_FILE", tmp_path / "nowhere.pem")
+    with pytest.raises(envfile.EnvError, match=rf":{number}: TLS_KEY_FILE names .*nowhere.pem, which is not a file"):
+        envfile.check(created, port_check=False)
+
+
+def test_a_certificate_without_its_key_is_refused(created, tls_pair):
+    cert, _ = tls_pair
+    envfile.set_value(created, f"TLS_CERT_FILE={cert}")
+    with pytest.raises(envfile.EnvError, match="TLS_CERT_FILE is set but TLS_KEY_FILE is not"):
+        envfile.check(created, port_check=False)
+
+
+def test_a_key_nginx_cannot_read_is_refused_with_the_fix(created, tls_pair):
+    cert, key = tls_pair
+    envfile.set_value(created, f"TLS_CERT_FILE={cert}")
+    envfile.set_value(created, f"TLS_KEY_FILE={key}")
+    key.chmod(0o600)
+    with pytest.raises(envfile.EnvError, match=f"chown {envfile.NGINX_UID}"):
+        envfile.check(created, port_check=False)
+
+
+def test_a_file_that_is_not_pem_is_refused(created, tls_pair):
+    cert, key = tls_pair
+    envfile.set_value(created, f"TLS_KEY_FILE={key}")
+    cert.write_text("not a certificate")
+    write_raw(created, "TLS_CERT_FILE", cert)
+    with pytest.raises(envfile.EnvError, match="which is not a PEM certificate"):
+        envfile.check(created, port_check=False)
