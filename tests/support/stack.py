@@ -23,6 +23,18 @@ def read_env_file(path):
     return values
 
 
+def wait_until(what, condition, timeout=120, interval=0.5):
+    """Poll `condition` until it returns something true; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
 class Stack:
     def __init__(self, project, env_file, url):
         self.project = project
@@ -89,16 +101,7 @@ class Stack:
         result = self.compose("exec", "-T", "django", "python", "manage.py", *args, input=input)
         return result.stdout
 
-    def wait_until(self, what, condition, timeout=120, interval=0.5):
-        """Poll `condition` until it returns something true; fail with `what` after `timeout` s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            time.sleep(interval)
+    wait_until = staticmethod(wait_until)
 
     def healthy(self, service):
         rows = self.containers(service)

@@ -1,3 +1,4 @@
+import errno
 import logging
 
 from django.contrib import messages
@@ -17,6 +18,15 @@ from .forms import UploadForm
 from .models import Dataset
 
 log = logging.getLogger(__name__)
+
+STORAGE_FULL = (
+    "The portal's storage is full, so your file was not stored and nothing was saved. "
+    "Please tell the portal staff; once they have made room, upload it again."
+)
+STORAGE_FAILED = (
+    "The portal could not store your file just now, and nothing was saved. "
+    "Please try again in a moment, and tell the portal staff if it keeps happening."
+)
 
 
 @login_required
@@ -51,9 +61,14 @@ def upload(request):
             )
         except IntegrityError:
             form.add_error("name", f"You already have a dataset named “{data['name']}”.")
-        except (ingest.IngestError, OSError) as error:
+        except ingest.IngestError as error:
             log.exception("Storing an upload for %s failed", request.partner.slug)
             form.add_error("file", f"The file could not be stored: {error}")
+        except OSError as error:
+            # The partner's file is fine: the trouble is on our side. The details (error number,
+            # server paths) go to the log, plain words to the partner.
+            log.exception("Storing an upload for %s failed", request.partner.slug)
+            form.add_error("file", STORAGE_FULL if error.errno in (errno.ENOSPC, errno.EDQUOT) else STORAGE_FAILED)
         else:
             layout = data["layout"]
             summary = f"{layout.rows:,} rows, {len(layout.columns)} columns ({layout.source})"

@@ -7,7 +7,7 @@ import streamlit as st
 
 from analytics import ui
 
-st.set_page_config(page_title="Partner analytics", page_icon=":material/analytics:", layout="wide")
+st.set_page_config(page_title="Partner analytics", page_icon="📊", layout="wide")
 
 portal = ui.open_portal()
 

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone as django_timezone
 
 import portal.settings
+from portal.settings_test import stand_ins
 from portal_probe.advice import Thresholds, snapshot_warnings
 from monitoring import charts, history
 from monitoring.management.commands import recordload
@@ -527,7 +528,8 @@ def load_settings(monkeypatch):
 
     yield load
     monkeypatch.undo()
-    importlib.reload(portal.settings)
+    with stand_ins():
+        importlib.reload(portal.settings)
 
 
 def test_the_probe_settings_have_the_probes_defaults_and_are_checked(load_settings, monkeypatch):

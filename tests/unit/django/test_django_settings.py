@@ -1,10 +1,12 @@
 """Production settings: what they refuse to start with, and what TLS turns on."""
 import importlib
+import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 import portal.settings
+from portal.settings_test import STAND_INS, stand_ins
 
 GOOD = {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, "DJANGO_DEBUG": "false"}
 NAMES = [
@@ -26,7 +28,8 @@ def load(monkeypatch):
 
     yield load
     monkeypatch.undo()
-    importlib.reload(portal.settings)
+    with stand_ins():
+        importlib.reload(portal.settings)
 
 
 def test_good_production_settings_load_with_their_defaults(load):
@@ -86,3 +89,10 @@ def test_csrf_trusted_origins_come_from_the_environment(load):
 def test_a_malformed_value_stops_the_start_and_names_the_variable(load, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         load(**GOOD, **{name: value})
+
+
+def test_the_unit_tests_stand_ins_are_not_left_in_the_environment():
+    # pytest-django loads portal.settings_test for stack tests too; `docker compose` run by them
+    # would prefer a stand-in left in the environment to the stack's own .env.
+    leaked = [name for name, value in STAND_INS.items() if os.environ.get(name) == value]
+    assert not leaked

@@ -11,6 +11,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from analytics import bench, charts as chart_kinds, identity, portal_api
 from analytics_support import catalog_payload, charts, dataset_entry, sales_frame, texts, write
+from support.markdown import readable
 
 OVERVIEW = "app_pages/overview.py"
 EXPLORE = "app_pages/explore.py"
@@ -220,7 +221,7 @@ def test_explore_filters_narrow_the_rows(app, portal):
     app.sidebar.selectbox(key="filter:1:v1:date").set_value("day").run()
     app.sidebar.date_input(key="filter:1:v1:date:day").set_value((dt.date(2024, 1, 1), dt.date(2024, 1, 31))).run()
     expected = sales_frame().filter((pl.col("region") == "north") & (pl.col("day") <= dt.date(2024, 1, 31))).height
-    assert app.caption[0].value.startswith(f"Sales · {expected} of 60 rows · day from 2024-01-01 to 2024-01-31; region is north")
+    assert readable(app.caption[0].value).startswith(f"Sales · {expected} of 60 rows · day from 2024-01-01 to 2024-01-31; region is north")
     [(spec, data)] = charts(app)
     assert data["value"].sum() == sales_frame().filter(
         (pl.col("region") == "north") & (pl.col("day") <= dt.date(2024, 1, 31))
@@ -231,21 +232,21 @@ def test_explore_numeric_filter_and_empty_result(app, portal):
     app.switch_page(EXPLORE).run()
     app.sidebar.selectbox(key="filter:1:v1:number").set_value("units").run()
     app.sidebar.slider(key="filter:1:v1:number:units").set_range(7, 7).run()
-    assert app.caption[0].value.startswith("Sales · 8 of 60 rows")
+    assert readable(app.caption[0].value).startswith("Sales · 8 of 60 rows")
     app.sidebar.selectbox(key="filter:1:v1:category").set_value("region").run()
     app.sidebar.multiselect(key="filter:1:v1:category:region").set_value(["north"]).run()
     app.sidebar.slider(key="filter:1:v1:number:units").set_range(1, 1).run()
     rows = sales_frame().filter((pl.col("region") == "north") & (pl.col("units") == 1)).height
-    assert app.caption[0].value.startswith(f"Sales · {rows} of 60 rows")
+    assert readable(app.caption[0].value).startswith(f"Sales · {rows} of 60 rows")
 
 
 def test_a_float_range_moved_back_to_its_ends_is_no_filter(app, portal):
     app.switch_page(EXPLORE).run()
     app.sidebar.selectbox(key="filter:1:v1:number").set_value("price").run()
     app.sidebar.slider(key="filter:1:v1:number:price").set_range(10.004, 12.996).run()
-    assert app.caption[0].value == "Sales · 60 of 60 rows · no filters"
+    assert readable(app.caption[0].value) == "Sales · 60 of 60 rows · no filters"
     app.sidebar.slider(key="filter:1:v1:number:price").set_range(10.5, 13.0).run()
-    assert app.caption[0].value.startswith("Sales · 44 of 60 rows · price from 10.5 to 13")
+    assert readable(app.caption[0].value).startswith("Sales · 44 of 60 rows · price from 10.5 to 13")
 
 
 def test_scatter_sends_a_bounded_sample_of_a_large_dataset(app, portal, store):
@@ -255,7 +256,7 @@ def test_scatter_sends_a_bounded_sample_of_a_large_dataset(app, portal, store):
     app.segmented_control[0].set_value(chart_kinds.SCATTER).run()
     [(spec, data)] = charts(app)
     assert data.height == 5000
-    assert "5,000 of 6,000 points" in app.caption[1].value
+    assert "5,000 of 6,000 points" in readable(app.caption[1].value)
 
 
 # Compare
@@ -267,7 +268,7 @@ def test_compare_two_datasets_side_by_side(app, portal):
     app.selectbox(key="compare:align").set_value("region").run()
     assert not app.exception
     units = sales_frame()["units"].sum()
-    assert app.success[0].value.startswith(
+    assert readable(app.success[0].value).startswith(
         f"Total units is {2 * units:,} in Sales 2024b against {units:,} in Sales: higher by {units:,} (100.0 %)."
     )
     assert [m.value for m in app.metric] == [f"{units:,}", f"{2 * units:,}", f"{units:,}"]
@@ -288,7 +289,7 @@ def test_compare_two_segments_of_one_dataset(app, portal):
     frame = sales_frame()
     north = frame.filter(pl.col("region") == "north")["units"].sum()
     south = frame.filter(pl.col("region") == "south")["units"].sum()
-    assert f"{south:,} in region: south against {north:,} in region: north" in app.success[0].value
+    assert f"{south:,} in region: south against {north:,} in region: north" in readable(app.success[0].value)
     table = app.dataframe[0].value
     assert list(table.columns)[0] == "day (month)"
     assert len(table) == 3
@@ -307,7 +308,7 @@ def test_compare_two_periods_lines_them_up_by_position(app, portal):
     table = app.dataframe[0].value
     assert list(table.columns)[:3] == ["week of the period", "A · 2024-01-01 to 2024-01-31", "B · 2024-02-01 to 2024-02-29"]
     assert list(table["week of the period"]) == [1, 2, 3, 4, 5]
-    assert "The largest gap is at week" in app.success[0].value
+    assert "The largest gap is at week" in readable(app.success[0].value)
 
 
 def test_compare_datasets_with_only_one_says_why(app, portal):
@@ -341,7 +342,7 @@ def test_download_gives_the_filtered_rows_with_formulas_defused(app, portal, def
     app.switch_page(OVERVIEW).run()
     app.switch_page(DOWNLOAD).run()
     assert not app.exception
-    assert "region is north" in app.caption[0].value, "filters carry over from Explore"
+    assert "region is north" in readable(app.caption[0].value), "filters carry over from Explore"
     assert app.get("download_button")
     csv = deferred[-1]().decode()
     lines = csv.splitlines()

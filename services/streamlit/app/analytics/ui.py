@@ -8,6 +8,7 @@ from fresh bounds.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -18,12 +19,21 @@ PORTAL_URL = "/"
 DATASET_KEY = "dataset"
 _PORTAL_STATE = "portal"
 _NONE = "(none)"
+# CommonMark reads any ASCII punctuation mark after a backslash as that character, nothing more.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 @dataclass(frozen=True)
 class Portal:
     who: identity.Identity
     catalog: portal_api.Catalog
+
+
+def literal(text: str) -> str:
+    """`text` as Streamlit's Markdown (titles, captions, messages, metric labels) shows it, character
+    for character. Partners name their datasets, columns and values, and the portal's staff name
+    partners: none of that may turn into HTML, a link, an image or formatting."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def kept(key: str) -> dict[str, str]:
@@ -70,8 +80,8 @@ def _stop_with_error(message: str) -> None:
 
 def sidebar(portal: Portal) -> None:
     with st.sidebar:
-        st.subheader(portal.catalog.name)
-        st.caption(f"Signed in as {portal.who.user}")
+        st.subheader(literal(portal.catalog.name))
+        st.caption(f"Signed in as {literal(portal.who.user)}")
         portal_link()
         if portal.catalog.datasets:
             names = {d.id: d.name for d in portal.catalog.datasets}
@@ -101,14 +111,14 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
             settings.get().datasets_dir, portal.who.partner, info.path, info.version
         )
     except datasets.DatasetError as error:
-        st.error(f"The dataset “{info.name}” cannot be shown. {error}")
+        st.error(f"The dataset “{literal(info.name)}” cannot be shown. {error}")
         st.stop()
 
 
 def dataset_caption(info: portal_api.DatasetInfo, data: datasets.LoadedDataset) -> None:
     parts = [f"{data.profile.rows:,} rows", f"{len(data.profile.columns)} columns"]
     if info.uploaded_at:
-        by = f" by {info.uploaded_by}" if info.uploaded_by else ""
+        by = f" by {literal(info.uploaded_by)}" if info.uploaded_by else ""
         parts.append(f"uploaded {info.uploaded_at[:10]}{by}")
     st.caption(" · ".join(parts))
 

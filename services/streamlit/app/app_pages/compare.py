@@ -123,10 +123,10 @@ else:
 result = compare.compare(side_a, side_b, agg, value, alignment)
 name_a, name_b = result.names
 
-st.success(result.sentence())
+st.success(ui.literal(result.sentence()))
 a_metric, b_metric, change = st.columns(3)
-a_metric.metric(name_a, compare.fmt(result.total_a))
-b_metric.metric(name_b, compare.fmt(result.total_b))
+a_metric.metric(ui.literal(name_a), compare.fmt(result.total_a))
+b_metric.metric(ui.literal(name_b), compare.fmt(result.total_b))
 change.metric(
     "Change from A to B",
     compare.fmt(result.delta),

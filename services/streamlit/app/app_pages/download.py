@@ -16,11 +16,11 @@ rows = aggregate.row_count(frame)
 writable, left_out = export.exportable(data.frame.schema)
 
 st.title("Download")
-st.caption(f"{info.name} · {rows:,} of {data.profile.rows:,} rows · {filters.describe(chosen)}")
+st.caption(ui.literal(f"{info.name} · {rows:,} of {data.profile.rows:,} rows · {filters.describe(chosen)}"))
 
 picked = st.multiselect("Columns", writable, writable, **ui.kept(f"download:{info.id}:{info.version}:columns"))
 if left_out:
-    st.caption(f"Not in the CSV (lists, structures or binary data): {', '.join(left_out)}.")
+    st.caption(ui.literal(f"Not in the CSV (lists, structures or binary data): {', '.join(left_out)}."))
 
 if not picked:
     st.info("Pick at least one column.")

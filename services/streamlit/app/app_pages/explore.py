@@ -20,7 +20,7 @@ aggregations = aggregate.AGGREGATIONS if numbers else ("count",)
 few_values = [c.name for c in columns.columns if c.kind == profile.CATEGORY and c.distinct <= 12]
 
 st.title("Explore")
-st.caption(f"{info.name} · {rows:,} of {columns.rows:,} rows · {filters.describe(chosen)}")
+st.caption(ui.literal(f"{info.name} · {rows:,} of {columns.rows:,} rows · {filters.describe(chosen)}"))
 
 fitting = [kind for kind in charts.KINDS if charts.unfit_reason(kind, columns) is None]
 kind = st.segmented_control(
@@ -28,7 +28,7 @@ kind = st.segmented_control(
 )
 reason = charts.unfit_reason(kind, columns)
 if reason is not None:
-    st.info(reason)
+    st.info(ui.literal(reason))
     st.stop()
 if rows == 0:
     st.info("No rows match the filters. Widen them in the sidebar.")
@@ -56,10 +56,10 @@ if kind == charts.LINE:
     split = None if split == NONE else split
     series = aggregate.over_time(frame, date, step, agg, value, split)
     if series.is_empty():
-        st.info(f"None of the filtered rows has a value in {date}.")
+        st.info(ui.literal(f"None of the filtered rows has a value in {date}."))
     else:
         st.altair_chart(charts.line(series, date, aggregate.metric_label(agg, value), split))
-        st.caption(f"{series.height:,} points: {aggregate.metric_label(agg, value)} per {step}.")
+        st.caption(ui.literal(f"{series.height:,} points: {aggregate.metric_label(agg, value)} per {step}."))
 
 elif kind == charts.BAR:
     category_column, agg_column, value_column = st.columns(3)
@@ -76,7 +76,7 @@ elif kind == charts.HISTOGRAM:
     column = st.selectbox("Column", numbers, **ui.kept(f"{prefix}:histogram"))
     bins = aggregate.histogram(frame, column)
     if bins.is_empty():
-        st.info(f"None of the filtered rows has a value in {column}.")
+        st.info(ui.literal(f"None of the filtered rows has a value in {column}."))
     else:
         st.altair_chart(charts.histogram(bins, column))
         st.caption(f"{int(bins['count'].sum()):,} values in {bins.height} bins of equal width.")
@@ -89,7 +89,7 @@ else:
     color = None if color == NONE else color
     points = aggregate.scatter(frame, x, y, color)
     if points.total == 0:
-        st.info(f"None of the filtered rows has values in both {x} and {y}.")
+        st.info(ui.literal(f"None of the filtered rows has values in both {x} and {y}."))
     else:
         st.altair_chart(charts.scatter(points.frame, x, y, color))
         if points.total > points.frame.height:

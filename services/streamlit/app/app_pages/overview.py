@@ -7,9 +7,9 @@ info = ui.selected_dataset()
 data = ui.load(info)
 columns = data.profile
 
-st.title(info.name)
+st.title(ui.literal(info.name))
 if info.description:
-    st.write(info.description)
+    st.markdown(ui.literal(info.description))
 ui.dataset_caption(info, data)
 
 rows, width, missing = st.columns(3)
