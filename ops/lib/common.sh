@@ -67,3 +67,49 @@ stop_engine() {
     wait_for 60 "the Docker engine to stop" sh -c "! kill -0 $pid"
     as_root rm -f "$DOCKERD_PIDFILE"
 }
+
+# For ops/test and ops/bench: set the host up, remembering whether the engine already ran. When
+# the script exits, pass or fail, its isolated project (if any) is removed, and an engine it
+# started is stopped: CI leaves the machine as it found it.
+bootstrap_host() {
+    ENGINE_WAS_RUNNING=yes
+    docker info >/dev/null 2>&1 || ENGINE_WAS_RUNNING=
+    trap clean_up_on_exit EXIT
+    trap 'exit 130' INT TERM
+    "$ROOT/ops/bootstrap"
+}
+
+# An isolated compose project: its own name, a free port on 127.0.0.1, its own front subnet,
+# volumes and fresh secrets, beside any other stack on the host. Exports COMPOSE_PROJECT_NAME,
+# PORTAL_ENV_FILE and PORTAL_PORT for the ops scripts and tests that follow.
+#   isolated_project NAME SUBNET [NAME=VALUE ...]   (further settings for its .env)
+isolated_project() {
+    local name=$1 subnet=$2; shift 2
+    ISOLATED_WORKDIR=$(mktemp -d)
+    PORTAL_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    export COMPOSE_PROJECT_NAME=$name PORTAL_ENV_FILE=$ISOLATED_WORKDIR/$name.env PORTAL_PORT
+    python3 "$ROOT/ops/lib/envfile.py" create "$ROOT/.env.example" "$PORTAL_ENV_FILE" \
+        PORTAL_BIND=127.0.0.1 PORTAL_PORT="$PORTAL_PORT" FRONT_SUBNET="$subnet" "$@"
+    remove_project  # what a killed run may have left
+}
+
+# The project, its volumes, and the containers tests and benchmarks start beside it (from its
+# images, or as clients on its front network).
+remove_project() {
+    local extra
+    extra=$(docker ps -aq --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+            docker ps -aq --filter "name=^$COMPOSE_PROJECT_NAME-client-")
+    [ -z "$extra" ] || docker rm -f $extra >/dev/null
+    compose down -v --remove-orphans --timeout 5 >/dev/null 2>&1
+}
+
+clean_up_on_exit() {
+    local status=$?
+    if [ -n "${ISOLATED_WORKDIR:-}" ]; then
+        say "removing project $COMPOSE_PROJECT_NAME"
+        remove_project || warn "could not remove $COMPOSE_PROJECT_NAME"
+        rm -rf "$ISOLATED_WORKDIR"
+    fi
+    [ -n "${ENGINE_WAS_RUNNING-yes}" ] || stop_engine
+    exit "$status"
+}

@@ -1,0 +1,69 @@
+"""How much load each scenario applies: the full run, and the smoke run that only proves the
+tool works. Every step is bounded: a fixed number of users for a fixed time, or a fixed count."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    # Portal pages, the static ceiling and the gate: closed-loop users, each sending its next
+    # request as soon as the last one answered (no think time), for `http_seconds` after a
+    # `http_warmup` that is not counted.
+    http_levels: tuple[int, ...]
+    gate_levels: tuple[int, ...]
+    http_seconds: float
+    http_warmup: float
+    # Streamlit: sessions on one fresh replica, each rerunning the page after a think time
+    # drawn between the two bounds, for `session_seconds`.
+    session_levels: tuple[int, ...]
+    session_seconds: float
+    think_seconds: tuple[float, float]
+    session_rows: int
+    # The analytics' own benchmark (analytics.bench in a streamlit container).
+    analytics_rows: int
+    analytics_repeat: int
+    # Routing: simulated client addresses, replica counts measured in each mode, and the count
+    # at which one replica is stopped.
+    routing_clients: int
+    routing_counts: tuple[int, ...]
+    routing_fail_at: int
+    routing_modes: tuple[str, ...]
+
+
+FULL = Plan(
+    name="full",
+    http_levels=(1, 5, 20, 50),
+    gate_levels=(1, 20),
+    http_seconds=5.0,
+    http_warmup=1.0,
+    session_levels=(1, 5, 10, 25, 50),
+    session_seconds=15.0,
+    think_seconds=(1.0, 3.0),
+    session_rows=100_000,
+    analytics_rows=1_000_000,
+    analytics_repeat=5,
+    routing_clients=1000,
+    routing_counts=(2, 3, 4),
+    routing_fail_at=3,
+    routing_modes=("consistent", "ip_hash"),
+)
+
+SMOKE = Plan(
+    name="smoke",
+    http_levels=(2,),
+    gate_levels=(2,),
+    http_seconds=1.0,
+    http_warmup=0.3,
+    session_levels=(2,),
+    session_seconds=3.0,
+    think_seconds=(0.2, 0.5),
+    session_rows=10_000,
+    analytics_rows=20_000,
+    analytics_repeat=1,
+    routing_clients=50,
+    routing_counts=(2,),
+    routing_fail_at=2,
+    routing_modes=("consistent",),
+)
