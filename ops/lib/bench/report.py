@@ -105,6 +105,13 @@ def memory_fit(sessions: dict, key: str) -> tuple[float, float] | None:
     return stats.linear_fit([(level["sessions"], level[key]) for level in sessions["levels"]])
 
 
+def per_session_text(fit: tuple[float, float] | None) -> str:
+    """What an open session adds, from the fit's slope; below 0.1 MiB the fit only shows noise."""
+    if fit is None:
+        return "–"
+    return "less than 0.1 MiB" if fit[0] < 0.05 * 2**20 else size(fit[0])
+
+
 def sessions_by_memory(sessions: dict, fail_percent: float) -> float | None:
     """Sessions before the replica's peak memory would reach the probe's failure mark."""
     fit = memory_fit(sessions, "memory_peak")
@@ -247,7 +254,7 @@ def claims_section(results: dict) -> str:
         f"One replica keeps the p95 of a rerun under 1 s up to about {_sessions(capacity)} sessions whose "
         f"partners think {think[0]:g}–{think[1]:g} s between changes (its p95 "
         f"{crossing_text([(l['sessions'], l['p95']) for l in sessions['levels']], 'sessions')}). "
-        f"An open session adds about {size(per_session[0] if per_session else None)} of memory, so by memory a "
+        f"An open session adds {per_session_text(per_session)} of memory, so by memory a "
         f"replica with a {size(sessions['memory_limit'])} limit would hold about {_sessions(by_memory)} sessions "
         f"before the probe's failure mark{binding}. Routing by client address over "
         f"{results['routing']['clients']:,} simulated clients: " + "; ".join(spread_bits)
@@ -360,8 +367,8 @@ def sessions_section(results: dict) -> str:
                "memory, peak", "first open p50"], rows),
         "",
         f"- A fresh replica at rest: {size(s['memory_idle'])}.",
-        f"- Memory per open session (straight-line fit over the levels): {size(settled[0] if settled else None)}"
-        f" after the reruns, {size(peak[0] if peak else None)} at the peak.",
+        f"- Memory per open session (straight-line fit over the levels): {per_session_text(settled)}"
+        f" after the reruns, {per_session_text(peak)} at the peak.",
         f"- The p95 rerun latency {crossing_text(points, 'sessions')}.",
     ])
 

@@ -143,3 +143,11 @@ def test_the_charts_are_drawn_as_png_files(results, tmp_path):
     assert [name for _, name in drawn] == ["portal-latency.png", "portal-throughput.png", "gate.png", "sessions.png"]
     for _, name in drawn:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_per_session_memory_below_the_noise_is_not_shown_as_a_negative_figure():
+    from bench.report import per_session_text
+
+    assert per_session_text((-0.01 * 2**20, 170 * 2**20)) == "less than 0.1 MiB"
+    assert per_session_text((0.5 * 2**20, 170 * 2**20)) == "0.5 MiB"
+    assert per_session_text(None) == "–"
