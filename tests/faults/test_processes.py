@@ -42,6 +42,25 @@ def served_again(started, restarted, recovered):
             f"({max(0.0, recovered - restarted):.1f} s after it returned)")
 
 
+def restart_under_traffic(stack, partner, service, paths, request):
+    """`docker compose restart SERVICE` while the partner's traffic runs; waits until traffic
+    recovers by itself and holds, notes the counts, and returns the seconds it took after the
+    restart returned."""
+    with steady(stack, partner, paths) as traffic:
+        warmed_up(stack, traffic)
+        started = time.monotonic()
+        restart = stack.compose("restart", service, check=False)
+        restarted = time.monotonic()
+        assert restart.returncode == 0, restart.stderr
+        recovered = stack.wait_until(f"traffic to recover by itself after {service} restarted",
+                                     lambda: traffic.recovered_at(started), timeout=120)
+        stack.wait_until("steady traffic after recovery",
+                         lambda: len([o for o in traffic.outcomes if o.started > recovered]) >= 40, timeout=60)
+    note(request.config, REPORT,
+         f"{service} container restart: {traffic.summary()}; {served_again(started, restarted, recovered)}")
+    return max(0.0, recovered - restarted)
+
+
 @pytest.fixture(scope="module")
 def partner(stack):
     """A logged-in partner with one dataset."""
@@ -109,18 +128,7 @@ def test_a_killed_gunicorn_worker_costs_at_most_its_requests_in_flight(stack, pa
 
 def test_a_django_restart_keeps_partners_logged_in_and_loses_nothing(stack, partner, app_asset, request):
     before = stored_state(stack)
-    with steady(stack, partner, [HOME, app_asset]) as traffic:
-        warmed_up(stack, traffic)
-        started = time.monotonic()
-        restart = stack.compose("restart", "django", check=False)
-        restarted = time.monotonic()
-        assert restart.returncode == 0, restart.stderr
-        recovered = stack.wait_until("traffic to recover by itself", lambda: traffic.recovered_at(started), timeout=120)
-        stack.wait_until("steady traffic after recovery",
-                         lambda: len([o for o in traffic.outcomes if o.started > recovered]) >= 40, timeout=60)
-    back_after = max(0.0, recovered - restarted)
-    note(request.config, REPORT,
-         f"django container restart: {traffic.summary()}; {served_again(started, restarted, recovered)}")
+    back_after = restart_under_traffic(stack, partner, "django", [HOME, app_asset], request)
     assert back_after <= 30, f"traffic came back {back_after:.1f} s after django restarted"
     # The same session cookie still works: the traffic above used it, and so does the partner.
     home = partner.session.get(f"{stack.url}/", allow_redirects=False)
@@ -152,16 +160,5 @@ def test_a_killed_streamlit_replica_fails_over_and_comes_back(stack, partner, ap
 
 
 def test_an_nginx_restart_serves_again_within_seconds(stack, partner, app_asset, request):
-    with steady(stack, partner, [HOME, app_asset]) as traffic:
-        warmed_up(stack, traffic)
-        started = time.monotonic()
-        restart = stack.compose("restart", "nginx", check=False)
-        restarted = time.monotonic()
-        assert restart.returncode == 0, restart.stderr
-        recovered = stack.wait_until("nginx to serve again", lambda: traffic.recovered_at(started), timeout=120)
-        stack.wait_until("steady traffic after recovery",
-                         lambda: len([o for o in traffic.outcomes if o.started > recovered]) >= 40, timeout=60)
-    back_after = max(0.0, recovered - restarted)
-    note(request.config, REPORT,
-         f"nginx container restart: {traffic.summary()}; {served_again(started, restarted, recovered)}")
+    back_after = restart_under_traffic(stack, partner, "nginx", [HOME, app_asset], request)
     assert back_after <= 15, f"nginx served again only {back_after:.1f} s after its restart"
