@@ -135,6 +135,8 @@ SCHEMA = {
     "UPLOAD_MAX_MB": lambda v: _whole(v, 1, 2048),
     "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
+    "SESSION_IDLE_MINUTES": lambda v: _whole(v, 1, 7 * 24 * 60),
+    "SESSION_MAX_HOURS": lambda v: _whole(v, 1, 24 * 90),
     "NGINX_CPUS": _cpus,
     "NGINX_MEM_LIMIT": _memory,
     "DJANGO_CPUS": _cpus,

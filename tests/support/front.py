@@ -11,40 +11,58 @@ import subprocess
 
 from support.clients import FrontClients, front_subnet
 
-# Logs in at nginx with each (username, password) in turn as fast as it can, on one cookie jar
-# as a browser would; prints what each attempt got.
-LOGIN_SCRIPT = r"""
-import http.cookiejar, json, sys, urllib.error, urllib.parse, urllib.request
+# Posts forms to one page of nginx as a browser would: GETs the page for its CSRF cookie, then posts
+# each form, one after another on one set of cookies, or all at the same moment, each from a
+# browser of its own that starts with those cookies. Prints what each post got.
+FORM_SCRIPT = r"""
+import http.cookies, json, sys, threading, urllib.error, urllib.parse, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 
-jar = http.cookiejar.CookieJar()
-opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-login = "http://nginx:8080/accounts/login/"
-headers = {"Host": "localhost"}
+opener = urllib.request.build_opener(NoRedirect)
+page = "http://nginx:8080" + sys.argv[1]
+forms, cookies, at_once = json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "at-once"
 
-def call(request):
+def call(cookies, form=None):
+    headers = {"Host": "localhost", "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode({**form, "csrfmiddlewaretoken": cookies["csrftoken"]}).encode()
+        headers.update({"Referer": page, "Content-Type": "application/x-www-form-urlencoded"})
     try:
-        with opener.open(request, timeout=30) as reply:
-            return reply.status, reply.read().decode("utf-8", "replace"), reply.headers
+        with opener.open(urllib.request.Request(page, data=body, headers=headers), timeout=30) as reply:
+            status, text, reply_headers = reply.status, reply.read().decode("utf-8", "replace"), reply.headers
     except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace"), error.headers
+        status, text, reply_headers = error.code, error.read().decode("utf-8", "replace"), error.headers
+    for header in reply_headers.get_all("Set-Cookie") or []:
+        for morsel in http.cookies.SimpleCookie(header).values():
+            if morsel["max-age"] == "0":
+                cookies.pop(morsel.key, None)
+            else:
+                cookies[morsel.key] = morsel.value
+    return {"status": status, "location": reply_headers.get("Location") or "", "text": text,
+            "session": "sessionid" in cookies}
 
-call(urllib.request.Request(login, headers=headers))
-token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
-results = []
-for username, password in json.loads(sys.argv[1]):
-    body = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token})
-    status, text, reply_headers = call(urllib.request.Request(login, data=body.encode(), headers={
-        **headers, "Referer": login, "Content-Type": "application/x-www-form-urlencoded"}))
-    results.append({"status": status, "location": reply_headers.get("Location") or "",
-                    "locked": "Too many failed logins" in text,
-                    "wrong": "correct username and password" in text,
-                    "session": any(cookie.name == "sessionid" for cookie in jar)})
+call(cookies)
+if at_once:
+    start = threading.Barrier(len(forms))
+
+    def post(form):
+        own = dict(cookies)
+        start.wait()
+        return call(own, form)
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        results = list(pool.map(post, forms))
+else:
+    results = [call(cookies, form) for form in forms]
 print(json.dumps(results))
 """
+
+LOCKED = "Too many failed logins"
 
 # Tries a TCP connection to each [host, port]; prints each with "open", "closed" or "unresolved".
 SCAN_SCRIPT = r"""
@@ -81,9 +99,20 @@ def run_in(front, address, script, *args):
     return json.loads(result.stdout)
 
 
-def login_attempts(front, address, attempts):
-    """[{status, location, locked, wrong, session}] for each (username, password), sent back to back."""
-    return run_in(front, address, LOGIN_SCRIPT, json.dumps(attempts))
+def form_posts(front, address, path, forms, cookies=None, at_once=False):
+    """[{status, location, text, session}] for each form (a dict of fields) posted to `path`, one
+    after another or all at once; `session`: the browser holds a session cookie afterwards."""
+    mode = "at-once" if at_once else "one-after-another"
+    return run_in(front, address, FORM_SCRIPT, path, json.dumps(forms), json.dumps(cookies or {}), mode)
+
+
+def login_attempts(front, address, attempts, path="/accounts/login/", at_once=False):
+    """[{status, location, locked, wrong, session}] for each (username, password); `wrong`: the
+    password was checked and refused, `locked`: it was refused unchecked."""
+    forms = [{"username": username, "password": password} for username, password in attempts]
+    return [{"status": reply["status"], "location": reply["location"], "session": reply["session"],
+             "locked": LOCKED in reply["text"], "wrong": "correct username and password" in reply["text"]}
+            for reply in form_posts(front, address, path, forms, at_once=at_once)]
 
 
 def scan(front, address, targets):

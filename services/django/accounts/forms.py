@@ -1,39 +1,53 @@
 import math
 
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 
 from . import lockout
 
 
+def _reserve(username, request):
+    try:
+        return lockout.reserve(username, lockout.client_address(request))
+    except lockout.LockedOut as locked:
+        raise ValidationError(
+            "Too many failed logins for this account or from your address. Try again in %(minutes)d minute(s).",
+            code="locked_out",
+            params={"minutes": math.ceil(locked.seconds / 60)},
+        ) from None
+
+
 class LockoutMixin:
-    """Refuses logins for a username or an address with too many recent failures."""
+    """Reserves a password check (accounts.lockout) before the login form makes it."""
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        address = lockout.client_address(self.request)
-        left = lockout.seconds_left(username, address)
-        if left:
-            raise ValidationError(
-                "Too many failed logins for this account or from your address. "
-                "Try again in %(minutes)d minute(s).",
-                code="locked_out",
-                params={"minutes": math.ceil(left / 60)},
-            )
-        try:
-            cleaned = super().clean()
-        except ValidationError as error:
-            if error.code == "invalid_login":
-                lockout.record_failure(username, address)
-            raise
-        lockout.forget_username(username)
+        attempt = _reserve(self.cleaned_data.get("username") or "", self.request)
+        cleaned = super().clean()
+        # A blank password is never checked, and raises nothing: only a user found is a success.
+        if self.user_cache is not None:
+            lockout.succeeded(attempt)
         return cleaned
 
 
-class LoginForm(LockoutMixin, AuthenticationForm):
+class LoginForm(LockoutMixin, auth_forms.AuthenticationForm):
     pass
 
 
 class AdminLoginForm(LockoutMixin, AdminAuthenticationForm):
     pass
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """The old password counts like a login's: holding a session must not be a way to guess its
+    user's password without limit."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        attempt = _reserve(self.user.get_username(), self.request)
+        old_password = super().clean_old_password()
+        lockout.succeeded(attempt)
+        return old_password

@@ -6,6 +6,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.sessions import ticket_for
+
 from .access import SESSION_KEY, acting_partner
 from .forms import ActAsForm
 
@@ -15,7 +17,8 @@ from .forms import ActAsForm
 @csrf_exempt
 @never_cache
 def auth_check(request):
-    """nginx's gate for /app/: 200 names the partner and user, 401 asks for a login, 403 refuses."""
+    """nginx's gate for /app/: 200 names the partner and user, and the session's ticket (for the
+    analytics' checks on every rerun), 401 asks for a login, 403 refuses."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     partner = acting_partner(request)
@@ -24,6 +27,7 @@ def auth_check(request):
     response = HttpResponse(status=200)
     response["X-Portal-Partner"] = partner.slug
     response["X-Portal-User"] = request.user.get_username()
+    response["X-Portal-Session"] = ticket_for(request.session.session_key)
     return response
 
 

@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a session it ends leaves a word on the login page.
+    "accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -90,28 +92,35 @@ DATABASES = {
 }
 
 # One cache on local disk shared by every Gunicorn worker and by management commands run in the
-# container: an upload in one worker, or `deactivatepartner`, must reach all the others at once,
-# and login failures must count across workers. A per-process memory cache can do neither.
+# container: an upload in one worker, or `deactivatepartner`, must reach all the others at once.
+# A per-process memory cache cannot. Login attempts are not kept here: a cache cannot count them
+# atomically across workers (accounts.lockout counts them in the database).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": env.string("DJANGO_CACHE_DIR", default=str(Path(tempfile.gettempdir()) / "portal-cache")),
         "TIMEOUT": 3600,
-        # The default of 300 entries would cull login-failure counters once a few hundred users are in.
+        # The default of 300 entries would cull the per-user entries once a few hundred users are in.
         "OPTIONS": {"MAX_ENTRIES": 10000},
     }
 }
 
-# Sessions live in the database (the portal-data volume), so logins survive a restart. Nothing
-# writes the session on every request: /auth/check runs on each /app/ request and only reads it.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database (the portal-data volume), so logins survive a restart; each
+# carries the ticket the analytics check it by (accounts.sessions). Nothing writes the session on
+# every request: /auth/check runs on each /app/ request and writes activity at most once a minute.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
+# A session ends this long after its last request, or after its sign-in, whichever comes first.
+SESSION_IDLE_MINUTES = env.integer("SESSION_IDLE_MINUTES", default=60, minimum=1)
+SESSION_MAX_HOURS = env.integer("SESSION_MAX_HOURS", default=12, minimum=1)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Failed logins per username and per client address before a lockout, and how long it lasts.
+# Passwords checked per username and per client address within LOGIN_LOCKOUT_SECONDS; further
+# attempts in that window are refused unchecked (accounts.lockout).
 LOGIN_FAIL_LIMIT = env.integer("LOGIN_FAIL_LIMIT", default=5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", default=300, minimum=1)
 

@@ -33,6 +33,13 @@ def stand_ins():
 with stand_ins():
     from .settings import *  # noqa: E402,F403
 
+# The test database in a file, as in production: SQLite's in-memory one has table locks that fail
+# at once, and threads standing for Gunicorn's workers must queue for the write lock (accounts.lockout).
+# One file per test run: several runs may share this machine.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.path.join(tempfile.gettempdir(), f"portal-unit-tests-{os.getpid()}.sqlite3"),
+}
+
 # Each test starts from an empty cache of its own (tests clear it); no files to share.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
+from accounts import api as account_api
 from accounts.forms import AdminLoginForm
 from datasets import api, views as dataset_views
 from partners import views as partner_views
@@ -14,6 +16,8 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", dataset_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # The admin's own password form checks old passwords uncounted; staff use the portal's.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password_change")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("datasets/", include("datasets.urls")),
@@ -23,6 +27,7 @@ urlpatterns = [
     path("auth/check", partner_views.auth_check, name="auth_check"),
     # Reached from the back network only; nginx answers 404 for /internal/.
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
+    path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
 ]
 
 if settings.DEBUG_TOOLBAR:

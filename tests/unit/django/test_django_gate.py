@@ -1,11 +1,11 @@
 """/auth/check, nginx's gate in front of /app/, and how staff pick the partner they act as."""
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 from django_helpers import logged_in, make_user
 
+from accounts.models import PortalSession as Session
 from partners.models import Membership
 
 
@@ -118,4 +118,4 @@ def test_with_a_warm_cache_the_gate_reads_only_session_and_user(alice_client):
         assert check(alice_client).status_code == 200
 
     tables = [query["sql"].split(" FROM ")[1].split()[0].strip('"') for query in queries.captured_queries]
-    assert tables == ["django_session", "auth_user"]
+    assert tables == ["accounts_portalsession", "auth_user"]

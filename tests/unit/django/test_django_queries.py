@@ -30,7 +30,7 @@ def test_home_warm_reads_session_and_user_only(alice_client, stored):
         response = alice_client.get("/")
 
     assert len(response.context["datasets"]) == 3
-    assert tables(queries) == ["django_session", "auth_user"]
+    assert tables(queries) == ["accounts_portalsession", "auth_user"]
 
 
 def test_home_cold_reads_membership_partner_and_the_list_once(alice_client, stored, django_assert_num_queries):

@@ -40,7 +40,8 @@ def test_good_production_settings_load_with_their_defaults(load):
     assert str(settings.DATASETS_DIR) == "/datasets"
     assert settings.CSRF_TRUSTED_ORIGINS == []
     assert not settings.SESSION_COOKIE_SECURE and settings.SECURE_HSTS_SECONDS == 0
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert settings.SESSION_ENGINE == "accounts.sessions"
+    assert (settings.SESSION_IDLE_MINUTES, settings.SESSION_MAX_HOURS) == (60, 12)
     assert not settings.SESSION_SAVE_EVERY_REQUEST
 
 
