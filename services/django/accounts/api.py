@@ -27,6 +27,4 @@ def session_state(request, ticket):
     # periodic check is not, or an open tab would never idle out.
     if request.GET.get("activity") == "1":
         sessions.seen(signed_in.session)
-        if signed_in.session.modified:
-            signed_in.session.save()
     return JsonResponse({"state": "active", "partner": partner.slug, "user": signed_in.user.get_username()})

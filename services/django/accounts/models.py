@@ -6,6 +6,10 @@ class PortalSession(AbstractBaseSession):
     """Django's database session, plus the ticket the analytics know it by (accounts.sessions)."""
 
     ticket = models.CharField(max_length=64, unique=True, null=True)
+    # The last request that used the session (seconds since the epoch). A column of its own,
+    # written with an UPDATE: rewriting the session's data for it could undo a change that
+    # another request of the same session saved meanwhile (staff switching partner).
+    seen_at = models.FloatField(null=True)
 
     @classmethod
     def get_session_store_class(cls):

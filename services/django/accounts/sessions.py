@@ -6,9 +6,10 @@ ticket to nginx, nginx to Streamlit, and Streamlit asks the internal API with it
 whether the sign-in behind its tab still holds.
 
 A session ends SESSION_IDLE_MINUTES after the last request that used it, and SESSION_MAX_HOURS
-after the sign-in, whichever comes first. The last-seen time is written at most once a minute:
-/auth/check reads the session on every /app/ request, and a write each time would cost more
-than the gate itself.
+after the sign-in, whichever comes first. The sign-in time is in the session's data (written at
+the sign-in); the last-seen time is a column of the row, updated on its own at most once a
+minute: /auth/check reads the session on every /app/ request, and a write each time would cost
+more than the gate itself.
 """
 import time
 
@@ -21,7 +22,6 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 SIGNED_IN_AT = "_portal_signed_in_at"
-SEEN_AT = "_portal_seen_at"
 # How stale the last-seen time may get before a request writes it again.
 SEEN_RESOLUTION_SECONDS = 60
 
@@ -36,15 +36,24 @@ def ticket_for(session_key):
 
 
 class SessionStore(DatabaseStore):
+    # When the row was last used, as read with it (None before it is read or written).
+    seen_at = None
+
     @classmethod
     def get_model_class(cls):
         from .models import PortalSession
 
         return PortalSession
 
+    def _get_session_from_db(self):
+        row = super()._get_session_from_db()
+        self.seen_at = row.seen_at if row is not None else None
+        return row
+
     def create_model_instance(self, data):
         instance = super().create_model_instance(data)
         instance.ticket = ticket_for(instance.session_key)
+        instance.seen_at = self.seen_at if self.seen_at is not None else time.time()
         return instance
 
 
@@ -55,23 +64,25 @@ def ended(session, now=None):
     # Every sign-in starts the clock (below); a session without one is not to be trusted.
     if signed_in_at is None or now - signed_in_at > settings.SESSION_MAX_HOURS * 3600:
         return "expired"
-    if now - session.get(SEEN_AT, signed_in_at) > settings.SESSION_IDLE_MINUTES * 60:
+    if now - (session.seen_at or signed_in_at) > settings.SESSION_IDLE_MINUTES * 60:
         return "idle"
     return None
 
 
 def seen(session, now=None):
-    """Records activity on the session; writes it only when the last record is stale."""
+    """Records activity on the session when the last record is stale: its row's last-seen
+    column alone, so nothing else another request saved meanwhile is written over."""
     now = time.time() if now is None else now
-    if now - session.get(SEEN_AT, 0) >= SEEN_RESOLUTION_SECONDS:
-        session[SEEN_AT] = now
+    if session.session_key and now - (session.seen_at or 0) >= SEEN_RESOLUTION_SECONDS:
+        session.get_model_class().objects.filter(session_key=session.session_key).update(seen_at=now)
+        session.seen_at = now
 
 
 @receiver(auth.signals.user_logged_in)
 def _start_the_clock(sender, request, user, **kwargs):
     now = time.time()
     request.session[SIGNED_IN_AT] = now
-    request.session[SEEN_AT] = now
+    request.session.seen_at = now
 
 
 class SessionLifetimeMiddleware:

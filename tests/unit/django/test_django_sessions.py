@@ -203,3 +203,20 @@ def test_the_session_api_ends_an_idle_session_for_the_portal_too(alice, clock):
     assert state(handed).json()["state"] == "signed_out"
 
     assert not PortalSession.objects.filter(ticket=handed).exists()
+
+
+def test_recording_activity_never_writes_over_what_another_request_saved(staff, acme, globex, clock):
+    client = sign_in("stella")
+    client.post("/partners/act-as/", {"partner": "acme"})
+    handed = ticket(client)
+    # A request of the same session that read it before the switch below, and records its
+    # activity after the switch was saved.
+    earlier = sessions.SessionStore(session_key=client.cookies["sessionid"].value)
+    assert sessions.ended(earlier) is None
+
+    client.post("/partners/act-as/", {"partner": "globex"})
+    clock.advance(2 * 60)
+    sessions.seen(earlier)
+
+    assert state(handed).json()["partner"] == "globex"
+    assert PortalSession.objects.get(ticket=handed).seen_at == clock.now

@@ -18,6 +18,7 @@ class Migration(migrations.Migration):
                 ('session_data', models.TextField(verbose_name='session data')),
                 ('expire_date', models.DateTimeField(db_index=True, verbose_name='expire date')),
                 ('ticket', models.CharField(max_length=64, null=True, unique=True)),
+                ('seen_at', models.FloatField(null=True)),
             ],
             options={
                 'verbose_name': 'session',
