@@ -24,3 +24,6 @@ worker_tmp_dir = "/dev/shm"
 accesslog = None  # nginx writes the access log, as JSON
 errorlog = "-"
 loglevel = "info"
+# No control socket: nothing here runs `gunicornc`, workers are set from the environment, and
+# its default place ($HOME/.gunicorn) is on the read-only root filesystem.
+control_socket_disable = True
