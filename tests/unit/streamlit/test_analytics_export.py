@@ -21,9 +21,17 @@ from analytics import export
         ("\t=cmd", "'\t=cmd"),
         ("\r=cmd", "'\r=cmd"),
         ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("\n=1+1", "'\n=1+1"),
+        (" =1", "' =1"),
+        ("   +1", "'   +1"),
+        ("\u3000=1", "'\u3000=1"),
+        ("＝SUM(A1)", "'＝SUM(A1)"),
+        ("＋1", "'＋1"),
+        ("|cmd", "'|cmd"),
+        ("｜cmd", "'｜cmd"),
         ("plain", "plain"),
         ("a=b", "a=b"),
-        (" =1", " =1"),
+        ("서울 =1", "서울 =1"),
         ("", ""),
     ],
 )
@@ -51,6 +59,12 @@ def test_text_cells_and_names_are_defused_numbers_and_dates_are_not():
         ["ok", "'-y", "3", ""],
         ["", "z", "0", "2024-01-03"],
     ]
+
+
+def test_the_frame_and_a_single_cell_are_defused_alike():
+    cells = [" =1", "\u3000＝1", "\n@x", "|x", "plain", "-3"]
+    rows = read(export.to_csv(pl.DataFrame({"text": cells}).lazy()))
+    assert [row[0] for row in rows[1:]] == [export.defuse(cell) for cell in cells]
 
 
 def test_cells_with_commas_quotes_and_newlines_stay_one_cell():

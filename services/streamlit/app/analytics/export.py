@@ -2,6 +2,8 @@
 
 A cell starting with =, +, - or @ is run as a formula by Excel, LibreOffice and Google Sheets
 ("CSV injection"); tab and carriage return start one too in some of them (OWASP lists all six).
+Spreadsheets also skip leading spaces and line breaks before looking, read | as the start of
+a DDE call, and in East Asian locales take the full-width ＝ ＋ － ＠ as their ASCII twins.
 Such text cells, and column names, get a leading apostrophe: spreadsheets show the text as
 typed. Numbers, dates and booleans are written as they are: a negative number is data.
 """
@@ -9,15 +11,19 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import polars as pl
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_PATTERN = "^[=+\\-@\t\r]"
+FORMULA_MARKS = "=+-@|＝＋－＠｜"
+# Either a tab, CR or LF first, or a formula mark after any white space (\s is Unicode-aware
+# in Python and in polars, so the ideographic space counts too).
+_FORMULA_PATTERN = "^[\t\r\n]|^\\s*[" + FORMULA_MARKS.replace("-", "\\-") + "]"
+_FORMULA = re.compile(_FORMULA_PATTERN)
 
 
 def defuse(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _FORMULA.search(text) else text
 
 
 def _defused(name: str) -> pl.Expr:
