@@ -69,7 +69,9 @@ TLS_SETTINGS = f"""ssl_certificate {TLS_CERT};
     ssl_session_cache shared:TLS:10m;
     ssl_session_timeout 1d;
     ssl_session_tickets off;
-    add_header Strict-Transport-Security "max-age={{hsts}}" always;"""
+    add_header Strict-Transport-Security "max-age={{hsts}}" always;
+    # Every cookie is Secure over TLS, Streamlit's too (it cannot tell it is behind HTTPS).
+    proxy_cookie_flags ~ secure;"""
 HTTP_TO_HTTPS = """server {{
         listen 8080;
         server_name {names};

@@ -28,7 +28,7 @@ def test_app_while_logged_out_redirects_to_the_login_page(stack, http):
 def test_the_websocket_while_logged_out_gets_401_not_a_redirect(stack, http):
     response = http.get(f"{stack.url}/app/_stcore/stream", allow_redirects=False,
                         headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-                                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+                                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": stack.url})
     assert response.status_code == 401
 
 
@@ -52,7 +52,7 @@ def test_a_websocket_upgrade_through_nginx_returns_101(stack, acme):
 
 def test_a_client_sent_identity_header_does_not_change_who_streamlit_sees(stack, acme, globex):
     session = login(stack.url, *acme)
-    spoof = {"X-Portal-Partner": "globex", "X-Portal-User": "globex-user"}
+    spoof = {"X-Portal-Partner": "globex", "X-Portal-User": "globex-user", "X-Portal-Session": "0" * 64}
     app = StreamlitSession(stack.url, cookies={"sessionid": session.cookies["sessionid"]}, headers=spoof)
     try:
         app.rerun()

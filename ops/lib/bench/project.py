@@ -193,5 +193,17 @@ class BenchProject:
                          "--name", f"Sales {rows:,}")
 
     def identity_headers(self) -> dict:
-        """What nginx's gate tells a replica about this partner's session."""
-        return {"X-Portal-Partner": PARTNER, "X-Portal-User": self.username}
+        """What nginx's gate tells a replica about this partner's session: asked of the gate
+        itself, on the django container, as nginx asks it."""
+        (django,) = self.containers("django")
+        connection = http.client.HTTPConnection(self.address(django), 8000, timeout=10)
+        try:
+            connection.request("GET", "/auth/check", headers={"Host": self.host_header,
+                                                              "Cookie": f"sessionid={self.session_cookie}"})
+            answer = connection.getresponse()
+            answer.read()
+        finally:
+            connection.close()
+        if answer.status != 200:
+            raise RuntimeError(f"the gate refused the bench partner's session ({answer.status})")
+        return {name: answer.getheader(name) for name in ("X-Portal-Partner", "X-Portal-User", "X-Portal-Session")}

@@ -1,7 +1,8 @@
 """Partner analytics: the script `streamlit run` starts, run on every rerun of every page.
 
-It learns who is asking (nothing below the gate runs without an identity), draws the sidebar,
-and hands over to the page the partner picked.
+It learns who is asking and checks that their sign-in still holds (nothing below the gate runs
+otherwise), draws the sidebar, and hands over to the page the partner picked. While the tab
+sits idle, a fragment keeps checking the sign-in.
 """
 import streamlit as st
 
@@ -22,4 +23,5 @@ page = st.navigation(
     ]
 )
 ui.sidebar(portal)
+ui.watch_session()
 page.run()

@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parents[3] / "services" / "streamlit" / "app" / "streamlit_app.py"
 PARTNER = "acme"
 USER = "ann"
+# The ticket nginx passes for the tab's portal session: an HMAC, 64 hex digits.
+TICKET = "a1" * 32
 
 
 def sales_frame() -> pl.DataFrame:

@@ -15,7 +15,7 @@ from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
 from analytics import identity, portal_api, settings
-from analytics_support import APP, PARTNER, USER, catalog_payload, dataset_entry, sales_frame, write
+from analytics_support import APP, PARTNER, TICKET, USER, catalog_payload, dataset_entry, sales_frame, write
 
 
 @pytest.fixture(autouse=True)
@@ -37,11 +37,20 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 class FakePortal:
-    """Stands in for portal_api.fetch_catalog: the answers the internal API would give."""
+    """Stands in for portal_api.fetch_catalog and fetch_session: the answers the internal API
+    would give. The session behind the test's tab is active for acme until a test says not."""
 
     def __init__(self) -> None:
         self.payloads: dict[str, dict] = {}
         self.calls: list[str] = []
+        self.sessions: dict[str, portal_api.SessionState] = {
+            TICKET: portal_api.SessionState(portal_api.ACTIVE, PARTNER)
+        }
+        self.session_calls: list[tuple[str, bool]] = []
+
+    def fetch_session(self, ticket: str, config: settings.Settings, activity: bool) -> portal_api.SessionState:
+        self.session_calls.append((ticket, activity))
+        return self.sessions.get(ticket, portal_api.SessionState("signed_out"))
 
     def fetch(self, slug: str, config: settings.Settings) -> portal_api.Catalog:
         self.calls.append(slug)
@@ -63,6 +72,7 @@ def portal(monkeypatch: pytest.MonkeyPatch, store: Path) -> FakePortal:
         ]
     )
     monkeypatch.setattr(portal_api, "fetch_catalog", fake.fetch)
+    monkeypatch.setattr(portal_api, "fetch_session", fake.fetch_session)
     return fake
 
 
@@ -70,7 +80,7 @@ def portal(monkeypatch: pytest.MonkeyPatch, store: Path) -> FakePortal:
 def headers(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The identity headers of the session; a test edits or clears the dict before running.
     AppTest cannot seed st.context.headers, so the app's one reader of them is replaced."""
-    current = {identity.PARTNER_HEADER: PARTNER, identity.USER_HEADER: USER}
+    current = {identity.PARTNER_HEADER: PARTNER, identity.USER_HEADER: USER, identity.SESSION_HEADER: TICKET}
     monkeypatch.setattr(
         identity, "request_headers", lambda: StreamlitHeaders(list(current.items()))
     )
@@ -93,7 +103,8 @@ class PortalServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 server.requests.append({"path": self.path, **dict(self.headers.items())})
-                status, body = server.responses.get(self.path, (404, b'{"detail": "not found"}'))
+                path = self.path.partition("?")[0]
+                status, body = server.responses.get(path, (404, b'{"detail": "not found"}'))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -105,10 +116,15 @@ class PortalServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.answer_session(TICKET, {"state": "active", "partner": PARTNER, "user": USER})
 
     def answer(self, slug: str, payload: dict | bytes, status: int = 200) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.responses[f"/internal/partners/{slug}/datasets"] = (status, body)
+
+    def answer_session(self, ticket: str, payload: dict | bytes, status: int = 200) -> None:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.responses[f"/internal/sessions/{ticket}"] = (status, body)
 
 
 @pytest.fixture

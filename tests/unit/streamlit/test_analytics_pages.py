@@ -10,7 +10,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from analytics import bench, charts as chart_kinds, identity, portal_api
-from analytics_support import catalog_payload, charts, dataset_entry, sales_frame, texts, write
+from analytics_support import TICKET, catalog_payload, charts, dataset_entry, sales_frame, texts, write
 from support.markdown import readable
 
 OVERVIEW = "app_pages/overview.py"
@@ -60,6 +60,56 @@ def test_sidebar_names_the_partner_and_links_back_to_the_portal(app, portal):
     assert any('href="/"' in text and "Back to the portal" in text for text in texts(app.sidebar.markdown))
     assert app.sidebar.selectbox(key="dataset").options == ["Sales", "Sales 2024b"]
     assert portal.calls == ["acme"]
+
+
+# The sign-in behind the tab
+
+
+def signed_out_page(app):
+    assert not app.exception
+    assert_no_data(app)
+    assert not app.sidebar.subheader, "not even the partner's name stays"
+    for kept in ("portal", "dataset"):
+        assert kept not in app.session_state, "nothing of the partner's stays in the tab"
+    return app.warning[0].value
+
+
+def test_every_rerun_checks_the_sign_in_as_activity(app, portal):
+    app.run()
+    app.run()
+    assert portal.session_calls == [(TICKET, True)], "asked once, then kept for a moment"
+
+
+@pytest.mark.parametrize(
+    ("state", "said", "link"),
+    [
+        (portal_api.SessionState("signed_out"), "You are signed out of the portal", "/accounts/login/?next=/app/"),
+        (portal_api.SessionState("signed_out", reason="idle"), "without activity", "/accounts/login/?next=/app/"),
+        (portal_api.SessionState("signed_out", reason="expired"), "has ended", "/accounts/login/?next=/app/"),
+        (portal_api.SessionState("no_partner"), "no longer linked to a partner", "/accounts/login/?next=/app/"),
+        (portal_api.SessionState("partner_inactive"), "not active", "/accounts/login/?next=/app/"),
+        (portal_api.SessionState(portal_api.ACTIVE, "globex"), "another partner", "/app/"),
+    ],
+    ids=["signed out", "idle", "expired", "removed from partner", "partner inactive", "partner changed"],
+)
+def test_a_tab_whose_sign_in_ended_shows_why_and_no_data(app, portal, monkeypatch, state, said, link):
+    app.run()
+    assert app.title[0].value == "Sales"
+    portal.sessions[TICKET] = state
+    later = time.monotonic() + portal_api.SESSION_CACHE_SECONDS
+    monkeypatch.setattr(portal_api, "_clock", lambda: later)
+    app.run()
+    assert said in signed_out_page(app)
+    assert any(f'href="{link}"' in text for text in texts(app.markdown))
+    assert portal.calls == ["acme"], "no catalog is asked for once the sign-in has ended"
+
+
+def test_a_tab_without_a_ticket_shows_no_data(app, headers, portal):
+    del headers[identity.SESSION_HEADER]
+    app.run()
+    assert "through the partner portal" in app.warning[0].value
+    assert portal.session_calls == []
+    assert_no_data(app)
 
 
 def test_a_partner_with_no_datasets_is_told_how_to_add_one(app, portal):

@@ -7,12 +7,12 @@ import pytest
 from streamlit.runtime.context import StreamlitHeaders
 
 from analytics import identity, portal_api, settings
-from analytics_support import catalog_payload, dataset_entry
+from analytics_support import TICKET, catalog_payload, dataset_entry
 
 
 def test_identity_comes_from_the_portal_headers_in_any_case():
-    headers = StreamlitHeaders([("x-portal-partner", "acme"), ("X-PORTAL-USER", "ann")])
-    assert identity.from_headers(headers) == identity.Identity(partner="acme", user="ann")
+    headers = StreamlitHeaders([("x-portal-partner", "acme"), ("X-PORTAL-USER", "ann"), ("x-Portal-Session", TICKET)])
+    assert identity.from_headers(headers) == identity.Identity(partner="acme", user="ann", ticket=TICKET)
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,10 @@ def test_identity_comes_from_the_portal_headers_in_any_case():
         [("X-Portal-Partner", ""), ("X-Portal-User", "ann")],
         [("X-Portal-Partner", "acme/../globex"), ("X-Portal-User", "ann")],
         [("X-Portal-Partner", ".."), ("X-Portal-User", "ann")],
-        [("X-Portal-Partner", "acme"), ("X-Portal-User", "  ")],
+        [("X-Portal-Partner", "acme"), ("X-Portal-User", "  "), ("X-Portal-Session", TICKET)],
+        [("X-Portal-Partner", "acme"), ("X-Portal-User", "ann")],
+        [("X-Portal-Partner", "acme"), ("X-Portal-User", "ann"), ("X-Portal-Session", "sessionid-like")],
+        [("X-Portal-Partner", "acme"), ("X-Portal-User", "ann"), ("X-Portal-Session", TICKET + "0")],
     ],
 )
 def test_missing_or_malformed_headers_give_no_identity(sent):
@@ -128,3 +131,31 @@ def test_errors_are_not_cached(portal_server):
         portal_api.catalog("acme")
     portal_server.answer("acme", catalog_payload([]))
     assert portal_api.catalog("acme").datasets == ()
+
+
+def test_the_session_state_is_asked_with_the_ticket_and_activity(portal_server):
+    state = portal_api.fetch_session(TICKET, settings.get(), activity=True)
+    assert state == portal_api.SessionState(portal_api.ACTIVE, "acme")
+    [request] = portal_server.requests
+    assert request["path"] == f"/internal/sessions/{TICKET}?activity=1"
+    assert request["Authorization"] == "Bearer test-token"
+    portal_api.fetch_session(TICKET, settings.get(), activity=False)
+    assert portal_server.requests[1]["path"] == f"/internal/sessions/{TICKET}"
+
+
+@pytest.mark.parametrize("body", [b'{"state": "maybe"}', b"[]", b"<html>"])
+def test_a_session_answer_not_understood_is_an_error(portal_server, body):
+    portal_server.answer_session(TICKET, body)
+    with pytest.raises(portal_api.PortalError, match="could not be understood"):
+        portal_api.fetch_session(TICKET, settings.get(), activity=False)
+
+
+def test_a_session_state_is_kept_for_a_moment_only(portal_server, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(portal_api, "_clock", lambda: now[0])
+    assert portal_api.session(TICKET).state == portal_api.ACTIVE
+    portal_server.answer_session(TICKET, {"state": "signed_out"})
+    now[0] += portal_api.SESSION_CACHE_SECONDS - 0.1
+    assert portal_api.session(TICKET).state == portal_api.ACTIVE
+    now[0] += 0.1
+    assert portal_api.session(TICKET).state == "signed_out"

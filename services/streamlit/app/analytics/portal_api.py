@@ -19,6 +19,12 @@ TIMEOUT_SECONDS = 3.0
 # Every rerun of every page asks for the catalog; a few seconds of caching keeps reruns cheap
 # while a new upload still shows up almost at once.
 CACHE_SECONDS = 5
+# A signed-out tab must stop at once: its session's state is kept for a moment only.
+SESSION_CACHE_SECONDS = 2
+
+# What the portal says of the session behind a tab (accounts/api.py in the portal).
+ACTIVE = "active"
+SESSION_STATES = (ACTIVE, "signed_out", "no_partner", "partner_inactive")
 
 
 class PortalError(Exception):
@@ -31,6 +37,13 @@ class PortalUnavailable(PortalError):
 
 class UnknownPartner(PortalError):
     pass
+
+
+@dataclass(frozen=True)
+class SessionState:
+    state: str
+    partner: str = ""
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,9 +77,11 @@ class Catalog:
         return next((d for d in self.datasets if d.id == dataset_id), None)
 
 
-def fetch_catalog(slug: str, config: settings.Settings) -> Catalog:
-    """Ask the portal for a partner's datasets. Raises PortalError with a readable message."""
-    url = f"{config.portal_internal_url}/internal/partners/{quote(slug, safe='')}/datasets"
+def _get(path: str, config: settings.Settings, logged_as: str | None = None) -> requests.Response:
+    """GET a path of the internal API; raises PortalError with a message for the partner.
+    `logged_as`: the path as the log may show it (a session's ticket stays out of logs)."""
+    url = f"{config.portal_internal_url}{path}"
+    shown = f"{config.portal_internal_url}{logged_as or path}"
     headers = {
         "Authorization": f"Bearer {config.internal_api_token}",
         # Part of the internal API's contract: Django accepts these calls under this host name,
@@ -77,29 +92,56 @@ def fetch_catalog(slug: str, config: settings.Settings) -> Catalog:
     try:
         response = requests.get(url, headers=headers, timeout=TIMEOUT_SECONDS)
     except requests.RequestException as error:
-        log.warning("internal API unreachable at %s: %s", url, error)
+        log.warning("internal API unreachable at %s: %s", shown, error)
         raise PortalUnavailable(
             "The portal could not be reached just now, so your datasets cannot be listed. "
             "Please try again in a moment."
         ) from error
     if response.status_code != 200:
-        log.warning("internal API answered %s for %s", response.status_code, url)
-    if response.status_code == 404:
-        raise UnknownPartner(f"The portal does not know the partner {slug!r}.")
+        log.warning("internal API answered %s for %s", response.status_code, shown)
     if response.status_code in (401, 403):
         raise PortalError(
             "The portal refused the analytics service's request (check INTERNAL_API_TOKEN)."
         )
+    return response
+
+
+def _json(response: requests.Response) -> dict:
     if response.status_code != 200:
         raise PortalUnavailable(
             f"The portal answered with an error ({response.status_code}). "
             "Please try again in a moment."
         )
     try:
-        return parse_catalog(response.json())
-    except (ValueError, KeyError, TypeError) as error:
-        log.warning("internal API answer not understood for %s: %r", url, error)
+        return response.json()
+    except ValueError as error:
+        log.warning("internal API answer not understood: %r", error)
         raise PortalError("The portal's answer could not be understood.") from error
+
+
+def fetch_catalog(slug: str, config: settings.Settings) -> Catalog:
+    """Ask the portal for a partner's datasets. Raises PortalError with a readable message."""
+    response = _get(f"/internal/partners/{quote(slug, safe='')}/datasets", config)
+    if response.status_code == 404:
+        raise UnknownPartner(f"The portal does not know the partner {slug!r}.")
+    try:
+        return parse_catalog(_json(response))
+    except (KeyError, TypeError) as error:
+        log.warning("internal API answer not understood for %s: %r", response.url, error)
+        raise PortalError("The portal's answer could not be understood.") from error
+
+
+def fetch_session(ticket: str, config: settings.Settings, activity: bool) -> SessionState:
+    """Ask the portal whether the sign-in behind a tab still holds. `activity`: the partner did
+    something, which keeps the portal session from idling out."""
+    query = "?activity=1" if activity else ""
+    path = f"/internal/sessions/{quote(ticket, safe='')}{query}"
+    payload = _json(_get(path, config, logged_as=f"/internal/sessions/…{query}"))
+    state = payload.get("state") if isinstance(payload, dict) else None
+    if state not in SESSION_STATES:
+        log.warning("internal API session answer not understood: %r", payload)
+        raise PortalError("The portal's answer could not be understood.")
+    return SessionState(state, str(payload.get("partner") or ""), str(payload.get("reason") or ""))
 
 
 def parse_catalog(payload: dict) -> Catalog:
@@ -134,31 +176,51 @@ def _optional_int(value: object) -> int | None:
     return None if value is None else int(value)
 
 
-# Catalogs are immutable, so every session shares the same object: no copy per rerun as
-# st.cache_data would make, and no Streamlit runtime needed (the launcher imports this module
-# before the server starts).
-_recent: dict[str, tuple[float, Catalog]] = {}
-_recent_lock = threading.Lock()
+class _Recent:
+    """Answers kept for a few seconds per key, shared by every session of the replica: immutable,
+    so no copy per rerun as st.cache_data would make, and no Streamlit runtime needed (the
+    launcher imports this module before the server starts). Errors are not kept, so an
+    unreachable portal is asked again on the next rerun."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._kept: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, fetch):
+        now = _clock()
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and now - kept[0] < self.seconds:
+            return kept[1]
+        fresh = fetch()
+        with self._lock:
+            for stale in [k for k, (at, _) in self._kept.items() if now - at >= self.seconds]:
+                del self._kept[stale]
+            self._kept[key] = (now, fresh)
+        return fresh
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+
+_catalogs = _Recent(CACHE_SECONDS)
+_sessions = _Recent(SESSION_CACHE_SECONDS)
 _clock = time.monotonic
 
 
 def catalog(slug: str) -> Catalog:
-    """The partner's catalog, kept for CACHE_SECONDS per partner. Errors are not kept, so an
-    unreachable portal is asked again on the next rerun."""
-    now = _clock()
-    with _recent_lock:
-        kept = _recent.get(slug)
-    if kept is not None and now - kept[0] < CACHE_SECONDS:
-        return kept[1]
-    fresh = fetch_catalog(slug, settings.get())
-    with _recent_lock:
-        for stale in [s for s, (at, _) in _recent.items() if now - at >= CACHE_SECONDS]:
-            del _recent[stale]
-        _recent[slug] = (now, fresh)
-    return fresh
+    """The partner's catalog, kept for CACHE_SECONDS per partner."""
+    return _catalogs.get(slug, lambda: fetch_catalog(slug, settings.get()))
+
+
+def session(ticket: str, activity: bool = False) -> SessionState:
+    """The state of the portal session behind a tab, kept for SESSION_CACHE_SECONDS."""
+    return _sessions.get(ticket, lambda: fetch_session(ticket, settings.get(), activity))
 
 
 def forget() -> None:
-    """Drop every kept catalog."""
-    with _recent_lock:
-        _recent.clear()
+    """Drop every kept answer."""
+    _catalogs.clear()
+    _sessions.clear()

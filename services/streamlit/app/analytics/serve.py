@@ -1,7 +1,7 @@
 """The container's command: check the settings, warm this process, then run Streamlit's own
 command line in it. It takes exactly the arguments of `streamlit`:
 
-    python3 -m analytics.serve run streamlit_app.py --server.baseUrlPath=app ...
+    python3 -m analytics.serve run asgi_app.py --server.baseUrlPath=app ...
 
 `streamlit run` executes the page script only when a browser session starts, so imports made
 there would fall on the first partner's page. The server runs every session's script in a thread

@@ -16,9 +16,29 @@ import streamlit as st
 from analytics import datasets, filters, identity, portal_api, profile, settings
 
 PORTAL_URL = "/"
+APP_URL = "/app/"
+SIGN_IN_URL = "/accounts/login/?next=/app/"
+# How often an idle tab asks whether its sign-in still holds, and after how many unanswered
+# checks in a row it stops showing data.
+SESSION_WATCH_SECONDS = 20
+WATCH_FAILURES_SHOWN = 3
+_WATCH_MISSES = "session-watch-misses"
 DATASET_KEY = "dataset"
 _PORTAL_STATE = "portal"
 _NONE = "(none)"
+SIGNED_OUT = {
+    "": "You are signed out of the portal, so the analytics show nothing more. Sign in again to go on.",
+    "idle": "You were signed out of the portal after a while without activity, so the analytics "
+            "show nothing more. Sign in again to go on.",
+    "expired": "Your sign-in to the portal has ended (it lasts a limited time), so the analytics "
+               "show nothing more. Sign in again to go on.",
+}
+PARTNER_CHANGED = (
+    "In the portal you now act for another partner, so this tab shows nothing more. "
+    "Open the analytics again to see that partner's data."
+)
+NO_PARTNER = "Your account is no longer linked to a partner, so the analytics show nothing more."
+PARTNER_INACTIVE = "Your partner account is not active, so its datasets are not shown."
 # CommonMark reads any ASCII punctuation mark after a backslash as that character, nothing more.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
@@ -48,7 +68,7 @@ def portal_link(text: str = "← Back to the portal") -> None:
 
 def open_portal() -> Portal:
     """Who is asking and which datasets they have. Anything else shows a message and ends the
-    run, so no page below the gate runs without an identity."""
+    run, so no page below the gate runs without an identity whose sign-in still holds."""
     who = identity.current()
     if who is None:
         st.title("Partner analytics")
@@ -58,17 +78,78 @@ def open_portal() -> Portal:
         )
         portal_link("Go to the portal")
         st.stop()
+    _require_sign_in(who)
     try:
         catalog = portal_api.catalog(who.partner)
+    except portal_api.PortalError as error:
+        _stop_with_error(str(error))
+    if not catalog.active:
+        _stop_with_error(PARTNER_INACTIVE)
+    portal = Portal(who=who, catalog=catalog)
+    st.session_state[_PORTAL_STATE] = portal
+    return portal
+
+
+@st.fragment(run_every=SESSION_WATCH_SECONDS)
+def watch_session() -> None:
+    """Checks, while the tab sits idle, that its sign-in still holds: a signed-out tab is
+    emptied within SESSION_WATCH_SECONDS even when nobody touches it. Not activity: an open
+    tab alone never keeps a portal session from idling out. A portal that does not answer is
+    asked again next time; after WATCH_FAILURES_SHOWN misses in a row the tab reruns, which
+    shows why instead of the partner's data."""
+    who = identity.current()
+    try:
+        ended = who is None or _ended(who, portal_api.session(who.ticket, activity=False))
+    except (settings.SettingsError, portal_api.PortalError):
+        misses = st.session_state.get(_WATCH_MISSES, 0) + 1
+        st.session_state[_WATCH_MISSES] = misses
+        ended = misses >= WATCH_FAILURES_SHOWN
+    else:
+        st.session_state[_WATCH_MISSES] = 0
+    if ended:
+        st.rerun(scope="app")
+
+
+def still_signed_in(who: identity.Identity) -> bool:
+    """Whether the sign-in behind the tab holds, for work a click starts without a rerun (a
+    download's file is made when its button is clicked). A portal that does not answer: no."""
+    try:
+        return _ended(who, portal_api.session(who.ticket, activity=True)) is None
+    except (settings.SettingsError, portal_api.PortalError):
+        return False
+
+
+def _ended(who: identity.Identity, session: portal_api.SessionState) -> str | None:
+    """What ended the sign-in behind this tab, as a message for the partner; None while it holds."""
+    if session.state == portal_api.ACTIVE:
+        return None if session.partner == who.partner else PARTNER_CHANGED
+    if session.state == "no_partner":
+        return NO_PARTNER
+    if session.state == "partner_inactive":
+        return PARTNER_INACTIVE
+    return SIGNED_OUT.get(session.reason, SIGNED_OUT[""])
+
+
+def _require_sign_in(who: identity.Identity) -> None:
+    """Ends the run with why the sign-in behind this tab is over, if it is; a partner's rerun
+    counts as activity on the portal session."""
+    try:
+        ended = _ended(who, portal_api.session(who.ticket, activity=True))
     except settings.SettingsError as error:
         _stop_with_error(f"The analytics service is not configured correctly: {error}")
     except portal_api.PortalError as error:
         _stop_with_error(str(error))
-    if not catalog.active:
-        _stop_with_error("Your partner account is not active, so its datasets are not shown.")
-    portal = Portal(who=who, catalog=catalog)
-    st.session_state[_PORTAL_STATE] = portal
-    return portal
+    if ended is None:
+        return
+    # Nothing of the partner's stays in this tab's memory: filters, choices, the catalog.
+    st.session_state.clear()
+    st.title("Partner analytics")
+    st.warning(ended)
+    if ended == PARTNER_CHANGED:
+        st.markdown(f'<a href="{APP_URL}" target="_self">Open the analytics again</a>', unsafe_allow_html=True)
+    else:
+        st.markdown(f'<a href="{SIGN_IN_URL}" target="_self">Sign in again</a>', unsafe_allow_html=True)
+    st.stop()
 
 
 def _stop_with_error(message: str) -> None:

@@ -140,5 +140,8 @@ else:
     st.dataframe(
         compare.display_table(result),
         hide_index=True,
+        # Sent whole with the page: a lazy table streams rows over the websocket as the partner
+        # scrolls, with no rerun to check that the sign-in behind the tab still holds.
+        lazy=False,
         column_config={"delta %": st.column_config.NumberColumn(format="%+.1f %%")},
     )

@@ -4,10 +4,11 @@ import re
 
 import streamlit as st
 
-from analytics import aggregate, export, filters, ui
+from analytics import aggregate, export, filters, media_guard, ui
 
 PREVIEW_ROWS = 20
 
+who = ui.current_portal().who
 info = ui.selected_dataset()
 data = ui.load(info)
 chosen = ui.filter_panel(info, data.profile)
@@ -32,8 +33,11 @@ if rows == 0:
 selection = frame.select(picked)
 st.download_button(
     "Download CSV",
-    # A callable is only run when the partner clicks, so a rerun never builds the file.
-    data=functools.partial(export.to_csv, selection),
+    # A callable is only run when the partner clicks, so a rerun never builds the file. The
+    # file is registered as this partner's: no other partner can fetch it by its URL.
+    data=media_guard.owned(
+        who.partner, functools.partial(export.to_csv, selection), functools.partial(ui.still_signed_in, who)
+    ),
     file_name=(re.sub(r"[^A-Za-z0-9._-]+", "-", info.name).strip("-.") or "dataset") + ".csv",
     mime="text/csv",
     on_click="ignore",
@@ -41,8 +45,8 @@ st.download_button(
     icon=":material/download:",
 )
 st.caption(
-    "Text cells that begin with =, +, - or @ get a leading apostrophe, so a spreadsheet shows "
-    "them as text and never runs them as formulas."
+    "Text cells that a spreadsheet would run as a formula (beginning with =, +, -, @ or |, "
+    "also after spaces) get a leading apostrophe, so it shows them as text."
 )
 
 st.subheader("Preview")
