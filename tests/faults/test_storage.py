@@ -46,9 +46,9 @@ def random_csv(megabytes):
 
 
 def upload_temp_files(stack):
-    """Django's spooled uploads (tmpXXXX.upload.csv) in the container's temporary folder."""
-    return set(in_django(stack, "import json, os, tempfile; "
-                                "print(json.dumps([n for n in os.listdir(tempfile.gettempdir()) if '.upload' in n]))"))
+    """Django's spooled uploads (tmpXXXX.upload.csv) in its upload folder (DJANGO_UPLOAD_DIR)."""
+    return set(in_django(stack, "import json, os; folder = os.environ['DJANGO_UPLOAD_DIR']; "
+                                "print(json.dumps([n for n in os.listdir(folder) if '.upload' in n]))"))
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A plain signed number is not a formula; "-5" stays a number in the spreadsheet.
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 EXPORT_BATCH_ROWS = 10_000
+# A dataset is bounded as a whole (DATASET_MAX_MEMORY_MB), not row by row: rows of long values
+# would make EXPORT_BATCH_ROWS of them hundreds of MB in a worker. A batch stays near this size.
+EXPORT_BATCH_BYTES = 8 * 2**20
 
 
 def defuse_formula(value):
@@ -32,7 +35,7 @@ def csv_chunks(path):
     writer = csv.writer(out)
     out.write("\ufeff")
     writer.writerow([defuse_formula(name) for name in parquet.schema_arrow.names])
-    for batch in parquet.iter_batches(batch_size=EXPORT_BATCH_ROWS):
+    for batch in parquet.iter_batches(batch_size=_batch_rows(parquet, EXPORT_BATCH_ROWS)):
         columns = [column.to_pylist() for column in batch.columns]
         writer.writerows([defuse_formula(value) for value in row] for row in zip(*columns))
         yield out.getvalue()
@@ -43,8 +46,19 @@ def csv_chunks(path):
 
 
 def preview(path, rows=20):
-    """The first rows of the stored file, as lists of values, for the dataset's page."""
-    batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+    """The first rows of the stored file (fewer when they are long), as lists of values, for the
+    dataset's page."""
+    parquet = pq.ParquetFile(path)
+    batch = next(parquet.iter_batches(batch_size=_batch_rows(parquet, rows)), None)
     if batch is None:
         return []
     return [list(row) for row in zip(*(column.to_pylist() for column in batch.columns))]
+
+
+def _batch_rows(parquet, most):
+    """Rows per batch, at most `most`, so that a batch stays near EXPORT_BATCH_BYTES: the portal
+    stores text plain, so a row group's stored size over its rows is what a row takes once read."""
+    metadata = parquet.metadata
+    groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
+    row_bytes = max((group.total_byte_size / max(1, group.num_rows) for group in groups), default=1)
+    return max(1, min(most, int(EXPORT_BATCH_BYTES // max(1, row_bytes))))

@@ -3,6 +3,7 @@ import logging
 import os
 import time
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -13,6 +14,10 @@ from .models import Dataset
 
 # Uploads are written under this prefix in the partner's folder and renamed when complete.
 TEMP_PREFIX = ".incoming-"
+# How Django names an upload it spools to FILE_UPLOAD_TEMP_DIR (tmpXXXXXXXX.upload.csv).
+SPOOLED_UPLOADS = "tmp*.upload*"
+# Lock files in FILE_UPLOAD_TEMP_DIR that bound how many ingest children run at once (ingest.py).
+SLOT_PREFIX = ".ingest-slot-"
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +55,9 @@ def _remove_file(sender, instance, **kwargs):
 
 
 def strays(older_than_seconds):
-    """Files in partners' folders that no dataset points at and that are older than the bound:
-    the leftovers of an upload whose process died, or whose row never committed."""
+    """Files in partners' folders that no dataset points at, and uploads spooled to the upload
+    folder, that are older than the bound: the leftovers of an upload whose process died, or
+    whose row never committed."""
     known = set(Dataset.objects.values_list("path", flat=True))
     cutoff = time.time() - older_than_seconds
     root = settings.DATASETS_DIR
@@ -61,4 +67,7 @@ def strays(older_than_seconds):
         if ours and path.is_file() and path.relative_to(root).as_posix() not in known:
             if path.stat().st_mtime < cutoff:
                 found.append(path)
+    for path in sorted(Path(settings.FILE_UPLOAD_TEMP_DIR).glob(SPOOLED_UPLOADS)):
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            found.append(path)
     return found

@@ -29,7 +29,8 @@ class UploadForm(forms.Form):
             )
         cleaned["name"] = name
         try:
-            cleaned["layout"] = ingest.inspect(upload.file)
+            # Uploads always spool to disk (FILE_UPLOAD_HANDLERS): the reader takes the path.
+            cleaned["layout"] = ingest.inspect(upload.temporary_file_path())
         except ingest.IngestError as error:
             self.add_error("file", str(error))
         return cleaned

@@ -52,7 +52,7 @@ def upload(request):
         data = form.cleaned_data
         try:
             dataset = ingest.store(
-                data["file"].file,
+                data["file"].temporary_file_path(),
                 data["layout"],
                 request.partner,
                 name=data["name"],
@@ -62,8 +62,8 @@ def upload(request):
         except IntegrityError:
             form.add_error("name", f"You already have a dataset named “{data['name']}”.")
         except ingest.IngestError as error:
-            log.exception("Storing an upload for %s failed", request.partner.slug)
-            form.add_error("file", f"The file could not be stored: {error}")
+            log.warning("Storing an upload for %s failed: %s", request.partner.slug, error)
+            form.add_error("file", str(error))
         except OSError as error:
             # The partner's file is fine: the trouble is on our side. The details (error number,
             # server paths) go to the log, plain words to the partner.

@@ -152,10 +152,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Datasets are stored as Parquet under DATASETS_DIR/<partner slug>/; Streamlit mounts it read-only.
 DATASETS_DIR = Path(env.string("DATASETS_DIR", default="/datasets"))
 UPLOAD_MAX_MB = env.integer("UPLOAD_MAX_MB", default=50, minimum=1)
-# Uploads above this size stream to a temporary file instead of memory; form fields beside a file
-# are small, so the same bound serves for them. nginx refuses bodies over UPLOAD_MAX_MB first.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Every uploaded file streams to disk, into a folder on a volume of its own: never into a worker's
+# memory, nor into /tmp, whose tmpfs counts against the container's memory limit. The ingest child
+# reads it there by its path. Form fields beside a file are small; nginx refuses bodies over
+# UPLOAD_MAX_MB first.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env.string("DJANGO_UPLOAD_DIR", default=tempfile.gettempdir())
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Bounds on every dataset, checked while a file is read (datasets.reading), in uploads and in
+# importdataset; the analytics check stored files against the same variables.
+DATASET_MAX_COLUMNS = env.integer("DATASET_MAX_COLUMNS", default=500, minimum=1)
+DATASET_MAX_ROWS = env.integer("DATASET_MAX_ROWS", default=5_000_000, minimum=1)
+DATASET_MAX_CELL_BYTES = env.integer("DATASET_MAX_CELL_BYTES", default=65536, minimum=1)
+DATASET_MAX_MEMORY_MB = env.integer("DATASET_MAX_MEMORY_MB", default=128, minimum=1)
+# The memory of the child process that reads one upload (datasets.ingest; at most two at once).
+DATASET_INGEST_MEMORY_MB = env.integer("DATASET_INGEST_MEMORY_MB", default=320, minimum=64)
 
 # The probes' load snapshots (a volume every container writes) and how often they come; the ops
 # page and `recordload` read them. The probe reads the same variables with the same defaults.

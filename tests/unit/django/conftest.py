@@ -1,9 +1,12 @@
 """Fixtures for the portal's unit tests: partners, users, logged-in clients and a datasets folder."""
+import io
+
 import pyarrow as pa
 import pytest
 from django.core.cache import cache
 from django_helpers import logged_in, make_user
 
+from datasets import child, ingest
 from partners.models import Partner
 
 
@@ -13,6 +16,35 @@ def datasets_dir(settings, tmp_path):
     folder.mkdir()
     settings.DATASETS_DIR = folder
     return folder
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(settings, tmp_path):
+    """Where uploads spool, as the uploads volume is in the container."""
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def reader_in_process(request, monkeypatch):
+    """Uploads are read by the child's code in the test's own process: a process per upload would
+    make the suite slow. Tests that ask for `real_child` get a real, bounded child process."""
+    if "real_child" in request.fixturenames:
+        return
+
+    def run_here(text):
+        answer = io.StringIO()
+        child.serve(io.StringIO(text), answer)
+        return 0, answer.getvalue(), ""
+
+    monkeypatch.setattr(ingest, "_run_child", run_here)
+
+
+@pytest.fixture
+def real_child():
+    """Each read of an upload runs in a child process, as in production."""
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,12 @@
 """Helpers for the portal's unit tests. Files to upload are made from bytes here, never kept as
 blobs in the repository."""
 import io
+import os
+import tempfile
+from pathlib import Path
 
 import pyarrow.parquet as pq
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -34,6 +38,14 @@ def parquet_bytes(table):
     out = io.BytesIO()
     pq.write_table(table, out)
     return out.getvalue()
+
+
+def spooled(content, suffix=".upload.csv"):
+    """A file of these bytes where Django spools an upload, as ingest gets it."""
+    fd, name = tempfile.mkstemp(suffix=suffix, dir=settings.FILE_UPLOAD_TEMP_DIR)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    return Path(name)
 
 
 def upload(client, content, filename="data.csv", **fields):

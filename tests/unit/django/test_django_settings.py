@@ -12,6 +12,8 @@ GOOD = {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, "DJANGO_D
 NAMES = [
     "DJANGO_SECRET_KEY", "DJANGO_DEBUG", "INTERNAL_API_TOKEN", "TLS_ENABLED", "DJANGO_HSTS_SECONDS",
     "DJANGO_CSRF_TRUSTED_ORIGINS", "UPLOAD_MAX_MB", "LOGIN_FAIL_LIMIT", "LOGIN_LOCKOUT_SECONDS", "DATASETS_DIR",
+    "DATASET_MAX_COLUMNS", "DATASET_MAX_ROWS", "DATASET_MAX_CELL_BYTES", "DATASET_MAX_MEMORY_MB",
+    "DATASET_INGEST_MEMORY_MB", "DJANGO_UPLOAD_DIR",
 ]
 
 
@@ -85,11 +87,25 @@ def test_csrf_trusted_origins_come_from_the_environment(load):
         ("LOGIN_FAIL_LIMIT", "0"),
         ("LOGIN_LOCKOUT_SECONDS", "5m"),
         ("TLS_ENABLED", "maybe"),
+        ("DATASET_MAX_COLUMNS", "0"),
+        ("DATASET_MAX_ROWS", "many"),
+        ("DATASET_MAX_CELL_BYTES", "64k"),
+        ("DATASET_MAX_MEMORY_MB", "-1"),
+        ("DATASET_INGEST_MEMORY_MB", "32"),
     ],
 )
 def test_a_malformed_value_stops_the_start_and_names_the_variable(load, name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         load(**GOOD, **{name: value})
+
+
+def test_dataset_limits_have_defaults_and_come_from_the_environment(load):
+    defaults = load(**GOOD)
+    assert (defaults.DATASET_MAX_COLUMNS, defaults.DATASET_MAX_ROWS, defaults.DATASET_MAX_CELL_BYTES,
+            defaults.DATASET_MAX_MEMORY_MB, defaults.DATASET_INGEST_MEMORY_MB) == (500, 5_000_000, 65536, 128, 320)
+
+    chosen = load(**GOOD, DATASET_MAX_COLUMNS="10", DATASET_MAX_MEMORY_MB="64", DJANGO_UPLOAD_DIR="/uploads")
+    assert (chosen.DATASET_MAX_COLUMNS, chosen.DATASET_MAX_MEMORY_MB, chosen.FILE_UPLOAD_TEMP_DIR) == (10, 64, "/uploads")
 
 
 def test_the_unit_tests_stand_ins_are_not_left_in_the_environment():

@@ -31,7 +31,7 @@ def test_storage_trouble_during_an_upload_gets_plain_words_and_leaves_nothing(
             out.write(b"PAR1 half a file")
         raise OSError(number, os.strerror(number), path)
 
-    monkeypatch.setitem(ingest._WRITERS, "csv", write_half)
+    monkeypatch.setattr(ingest, "_convert", write_half)
 
     response = upload(alice_client, CSV, name="sales")
 

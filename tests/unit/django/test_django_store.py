@@ -1,11 +1,10 @@
 """Storing is one step: the file is renamed into place inside the transaction that saves its row,
 and whatever fails on the way, neither a row nor a file (temporary or final) stays behind."""
-import io
 import os
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django_helpers import files_in
+from django_helpers import files_in, spooled
 
 from datasets import ingest
 from datasets.models import Dataset
@@ -16,8 +15,8 @@ CSV = b"city,amount\nSeoul,1\nBusan,2\n"
 
 
 def store(partner, name="sales", content=CSV):
-    f = io.BytesIO(content)
-    return ingest.store(f, ingest.inspect(f), partner, name=name)
+    path = spooled(content)
+    return ingest.store(path, ingest.inspect(path), partner, name=name)
 
 
 def test_a_stored_file_and_its_row_arrive_together(acme, datasets_dir):
@@ -33,7 +32,7 @@ def test_a_failure_while_writing_leaves_no_temporary_file(acme, datasets_dir, mo
             out.write(b"PAR1 half a file")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setitem(ingest._WRITERS, "csv", write_half)
+    monkeypatch.setattr(ingest, "_convert", write_half)
 
     with pytest.raises(OSError, match="No space left"):
         store(acme)
@@ -90,8 +89,8 @@ def test_a_replaced_file_goes_only_after_the_commit(acme, datasets_dir):
     old = store(acme)
     old_path = old.path
 
-    f = io.BytesIO(b"x\n9\n")
-    new = ingest.store(f, ingest.inspect(f), acme, name="sales", replacing=old)
+    path = spooled(b"x\n9\n")
+    new = ingest.store(path, ingest.inspect(path), acme, name="sales", replacing=old)
 
     assert files_in(datasets_dir) == [new.path]
     assert new.path != old_path

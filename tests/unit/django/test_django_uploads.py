@@ -1,10 +1,13 @@
 """Uploads through the portal's form: good files are stored as Parquet, bad ones leave nothing."""
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.utils.html import escape
 from django_helpers import files_in, parquet_bytes, upload
 
+from datasets import ingest
 from datasets.models import Dataset
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -225,18 +228,23 @@ def test_a_stored_file_is_named_by_the_partner_and_described_by_its_row(alice, a
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
-def test_a_big_upload_streams_through_a_temporary_file(settings, alice_client, datasets_dir, kind):
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+def test_every_upload_streams_through_a_file_in_the_upload_folder(alice_client, datasets_dir, upload_dir, monkeypatch,
+                                                                   kind):
     if kind == "csv":
         content = "도시,값\n".encode("cp949") + "서울,1\n".encode("cp949") * 5000
     else:
         content = parquet_bytes(pa.table({"도시": ["서울"] * 5000, "값": list(range(5000))}))
-    assert len(content) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    read_from = []
+    real_inspect = ingest.inspect
+    monkeypatch.setattr(ingest, "inspect", lambda path: read_from.append(Path(path)) or real_inspect(path))
 
     response = upload(alice_client, content, filename=f"big.{kind}")
 
     assert response.status_code == 302
     assert read_stored(Dataset.objects.get(), datasets_dir).num_rows == 5000
+    (spooled,) = read_from
+    assert spooled.parent == upload_dir
+    assert not spooled.exists(), "gone once the request is over"
 
 
 def test_a_name_taken_by_the_partner_is_refused(alice_client, datasets_dir):

@@ -14,7 +14,7 @@ import streamlit as st
 from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
-from analytics import identity, portal_api, settings
+from analytics import datasets, identity, portal_api, settings
 from analytics_support import APP, PARTNER, TICKET, USER, catalog_payload, dataset_entry, sales_frame, write
 
 
@@ -30,10 +30,12 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     settings.get.cache_clear()
     portal_api.forget()
     st.cache_resource.clear()
+    datasets.cache.clear()
     yield root
     settings.get.cache_clear()
     portal_api.forget()
     st.cache_resource.clear()
+    datasets.cache.clear()
 
 
 class FakePortal:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analytics import aggregate, compare, datasets, filters
+from analytics import aggregate, compare, datasets, filters, settings
 
 REGIONS = ("north", "south", "east", "west", "central")
 CHANNELS = ("web", "shop", "partner")
@@ -107,7 +107,7 @@ def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
     generated = time.perf_counter() - started
 
     started = time.perf_counter()
-    data = datasets.read(path)
+    data = datasets.read(path, settings.get().dataset_limits)
     first_load = time.perf_counter() - started
     frame = data.lazy()
 

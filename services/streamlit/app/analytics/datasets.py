@@ -1,28 +1,51 @@
-"""Reading a partner's Parquet files: only from the partner's own folder, once per version.
+"""Reading a partner's Parquet files: only from the partner's own folder, within the dataset
+limits, once per version.
 
-Loaded data lives in st.cache_resource: one immutable polars frame per (path, version), shared
+Loaded data lives in this module's cache: one immutable polars frame per (path, version), shared
 read-only by every session of the replica. st.cache_data would hand each caller its own
-unpickled copy, so memory would grow with every concurrent rerun. Nothing here mutates a loaded
-frame; every page works on frame.lazy() and collects only small results.
+unpickled copy, so memory would grow with every concurrent rerun; st.cache_resource is emptied
+for every partner by any session's clear_cache message, and its one bound for the whole replica
+lets one partner's loads evict another's. Nothing here mutates a loaded frame; every page works
+on frame.lazy() and collects only small results.
+
+A file over a limit is refused before it is loaded: its footer first (rows, columns, and sizes
+that are surely too big), then its pages in small batches, text read as dictionaries so that
+nothing big is built, counting each value's length and the size in memory the way the portal's
+ingest counts it (services/django/datasets/reading.py): a dataset the portal took loads here.
 """
 from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import polars as pl
 import pyarrow as pa
-import streamlit as st
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from analytics import profile
+from analytics.settings import DatasetLimits
 
 log = logging.getLogger(__name__)
 
-# A 1,000,000-row dataset of a dozen columns takes roughly 100 MB in memory: a handful of
-# datasets per replica stays well inside a container's memory limit.
-CACHED_DATASETS = 4
+# Datasets kept per partner. Loading a dataset evicts only the partner's own least recently used
+# one, so no partner can push another's data out. A replica took up to about 5 times a dataset's
+# size (as DATASET_MAX_MEMORY_MB counts it) while loading text-heavy data, 2 to 3 times for
+# numbers, and less than that once it was loaded (the README has the figures).
+CACHED_PER_PARTNER = 2
+# Values, and bytes, decoded in one batch while a file is checked.
+CHECK_BATCH_VALUES = 500_000
+CHECK_BATCH_BYTES = 16 * 2**20
+# As in the portal's ingest: text at a 4-byte offset plus its bytes; what Parquet stores beside
+# the values (levels, page headers) that decoding does not keep, per value and per file.
+TEXT_OFFSET_BYTES = 4
+PARQUET_OVERHEAD_PER_VALUE = 1
+PARQUET_OVERHEAD_BYTES = 2**20
 
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
@@ -35,6 +58,10 @@ class DatasetError(Exception):
 
 class PathRefused(DatasetError):
     pass
+
+
+class DatasetTooBig(DatasetError):
+    """A dataset over one of the limits; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +95,15 @@ def resolve_path(datasets_dir: Path, partner: str, relative: str) -> Path:
     return target
 
 
-def read(path: Path) -> LoadedDataset:
-    """Read and profile one Parquet file (no caching). Raises DatasetError; the details go to
-    the log, not to the partner."""
+def read(path: Path, limits: DatasetLimits) -> LoadedDataset:
+    """Check, read and profile one Parquet file (no caching). Raises DatasetError; the details go
+    to the log, not to the partner."""
     try:
+        check(path, limits)
         frame = pl.read_parquet(path)
+    except DatasetTooBig as error:
+        log.warning("dataset refused: %s: %s", path, error)
+        raise
     except FileNotFoundError as error:
         log.warning("dataset file missing: %s", path)
         raise DatasetError(
@@ -86,6 +117,123 @@ def read(path: Path) -> LoadedDataset:
         ) from error
     frame = normalise(frame)
     return LoadedDataset(frame=frame, profile=profile.build(frame))
+
+
+def check(path: Path, limits: DatasetLimits) -> None:
+    """Raises DatasetTooBig when the file is over a limit, building nothing big to find out."""
+    parquet = pq.ParquetFile(path)
+    metadata, schema = parquet.metadata, parquet.schema_arrow
+    if metadata.num_columns > limits.columns:
+        raise DatasetTooBig(
+            f"It has {metadata.num_columns:,} columns; the analytics take at most {limits.columns:,} "
+            "(DATASET_MAX_COLUMNS)."
+        )
+    groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
+    rows = max(metadata.num_rows, sum(group.num_rows for group in groups))
+    if rows > limits.rows:
+        raise _too_many_rows(rows, limits)
+    fixed = sum(rows * (_width(field.type) or TEXT_OFFSET_BYTES) for field in schema)
+    stored = sum(group.total_byte_size for group in groups)
+    floor = max(fixed, stored - rows * len(schema) * PARQUET_OVERHEAD_PER_VALUE - PARQUET_OVERHEAD_BYTES)
+    if floor > limits.memory_bytes:
+        raise _too_big(floor, limits, "at least ")
+    # A column's stored bytes hold each of its values at least once: more bytes than values at
+    # the limit can hold means some value is longer.
+    ceiling = limits.cell_bytes + TEXT_OFFSET_BYTES + PARQUET_OVERHEAD_PER_VALUE
+    for group in groups:
+        for index in range(group.num_columns):
+            chunk = group.column(index)
+            if chunk.total_uncompressed_size > chunk.num_values * ceiling + PARQUET_OVERHEAD_BYTES:
+                raise DatasetTooBig(
+                    f"Its column “{chunk.path_in_schema}” holds a value longer than {limits.cell_bytes:,} bytes; "
+                    f"the analytics take at most {limits.cell_bytes:,} bytes in one value "
+                    "(DATASET_MAX_CELL_BYTES)."
+                )
+    memory, seen = 0, 0
+    for batch in _batches(path, parquet.metadata, schema):
+        for field, column in zip(schema, batch.columns):
+            width = _width(field.type)
+            if width is not None:
+                memory += width * len(column) if width else column.nbytes
+                continue
+            lengths = _text_lengths(column)
+            longest = pc.max(lengths).as_py() or 0
+            if longest > limits.cell_bytes:
+                row = seen + pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py() + 1
+                raise DatasetTooBig(
+                    f"Row {row:,} of its column “{field.name}” holds a value of {longest:,} bytes; the "
+                    f"analytics take at most {limits.cell_bytes:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
+                )
+            memory += TEXT_OFFSET_BYTES * len(column) + (pc.sum(lengths).as_py() or 0)
+        seen += batch.num_rows
+        if seen > limits.rows:
+            raise _too_many_rows(seen, limits)
+        if memory > limits.memory_bytes:
+            raise _too_big(memory, limits, "more than ")
+
+
+def _batches(path: Path, metadata: pq.FileMetaData, schema: pa.Schema):
+    """The file's rows in batches of about CHECK_BATCH_BYTES each, sized row group by row group
+    from the footer as the portal's ingest sizes them. Text stored with a dictionary is read as
+    one (an index per row, whatever its values' length): a dictionary can repeat one long value in
+    every row, and decoding that would build what the check is meant to refuse. Text stored plain
+    (as the portal stores it) takes its chunk's average size."""
+    # The Arrow type of each stored column, where there is one per column (no nested values).
+    flat = metadata.num_columns == len(schema)
+    types = schema.types if flat else [pa.binary()] * metadata.num_columns
+    groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
+    dictionaries = {
+        schema.names[column] for column, arrow_type in enumerate(types) if flat and _width(arrow_type) is None
+        and any(group.column(column).has_dictionary_page for group in groups)
+    }
+    parquet = pq.ParquetFile(path, read_dictionary=sorted(dictionaries))
+    for index, group in enumerate(groups):
+        row_bytes = 0
+        for column, arrow_type in enumerate(types):
+            chunk, width = group.column(column), _width(arrow_type)
+            if width is not None:
+                row_bytes += width or TEXT_OFFSET_BYTES
+            elif flat and schema.names[column] in dictionaries:
+                row_bytes += TEXT_OFFSET_BYTES
+            else:
+                row_bytes += TEXT_OFFSET_BYTES + chunk.total_uncompressed_size // max(1, chunk.num_values)
+        rows = min(CHECK_BATCH_VALUES // max(1, group.num_columns), CHECK_BATCH_BYTES // max(1, row_bytes))
+        yield from parquet.iter_batches(batch_size=max(1, rows), row_groups=[index])
+
+
+def _too_many_rows(rows: int, limits: DatasetLimits) -> DatasetTooBig:
+    return DatasetTooBig(
+        f"It has {rows:,} rows; the analytics take at most {limits.rows:,} (DATASET_MAX_ROWS)."
+    )
+
+
+def _too_big(size: int, limits: DatasetLimits, qualifier: str) -> DatasetTooBig:
+    return DatasetTooBig(
+        f"Once read, it takes {qualifier}{size / 2**20:,.1f} MB of memory; the analytics take at most "
+        f"{limits.memory_bytes / 2**20:,.1f} MB for one dataset (DATASET_MAX_MEMORY_MB)."
+    )
+
+
+def _width(arrow_type: pa.DataType) -> int | None:
+    """Bytes one value of this type takes in memory (a boolean counts one), None for text, 0 when
+    it has no fixed width (nested values, counted as Arrow holds them)."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_binary,
+            pa.types.is_large_binary, pa.types.is_binary_view)
+    if any(is_text(arrow_type) for is_text in text):
+        return None
+    try:
+        return max(1, arrow_type.bit_width // 8)
+    except ValueError:
+        return 0
+
+
+def _text_lengths(column: pa.Array) -> pa.Array:
+    """Each value's length in bytes, without decoding a dictionary."""
+    if pa.types.is_dictionary(column.type):
+        return pc.take(pc.binary_length(column.dictionary), column.indices)
+    return pc.binary_length(column)
 
 
 def normalise(frame: pl.DataFrame) -> pl.DataFrame:
@@ -119,22 +267,71 @@ def _as_dates(column: pl.Series) -> pl.Series | None:
     return parsed if parsed.null_count() == column.null_count() else None
 
 
-@st.cache_resource(max_entries=CACHED_DATASETS, show_spinner="Loading the dataset…")
-def _cached_read(path: str, version: str) -> LoadedDataset:
-    return read(Path(path))
+class DatasetCache:
+    """Loaded datasets, at most `per_partner` of each partner's, least recently used out first.
+
+    Concurrent first loads of one (path, version) read it once: the others wait for that read.
+    A new version of a file replaces the old one at once. A refusal for being over a limit is
+    kept like a dataset (its message), so a partner's reruns do not check a big file again and
+    again.
+    """
+
+    def __init__(self, per_partner: int) -> None:
+        self._per_partner = per_partner
+        self._lock = threading.Lock()
+        # partner -> path -> (version, the dataset or the message that refused it)
+        self._entries: dict[str, OrderedDict[str, tuple[str, LoadedDataset | str]]] = {}
+        self._loading: dict[tuple[str, str], Future] = {}
+
+    def get(self, partner: str, path: str, version: str, read: Callable[[], LoadedDataset]) -> LoadedDataset:
+        with self._lock:
+            entries = self._entries.setdefault(partner, OrderedDict())
+            found = entries.get(path)
+            if found is not None and found[0] == version:
+                entries.move_to_end(path)
+                return _unwrap(found[1])
+            if found is not None:
+                del entries[path]
+            pending = self._loading.get((path, version))
+            loads = pending is None
+            if loads:
+                pending = self._loading[(path, version)] = Future()
+        if not loads:
+            return _unwrap(pending.result())
+        try:
+            kept: LoadedDataset | str = read()
+        except DatasetTooBig as refused:
+            kept = str(refused)
+        except BaseException as error:
+            with self._lock:
+                del self._loading[(path, version)]
+            pending.set_exception(error)
+            raise
+        with self._lock:
+            del self._loading[(path, version)]
+            entries = self._entries.setdefault(partner, OrderedDict())
+            entries[path] = (version, kept)
+            entries.move_to_end(path)
+            while len(entries) > self._per_partner:
+                entries.popitem(last=False)
+        pending.set_result(kept)
+        return _unwrap(kept)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-_loaded_versions: dict[str, str] = {}
-_loaded_versions_lock = threading.Lock()
+def _unwrap(kept: LoadedDataset | str) -> LoadedDataset:
+    if isinstance(kept, str):
+        raise DatasetTooBig(kept)
+    return kept
 
 
-def load(datasets_dir: Path, partner: str, relative: str, version: str) -> LoadedDataset:
-    """A partner's dataset, from the shared cache. A new version of a file is a new cache key;
-    the old version's entry is dropped at once rather than waiting to age out."""
-    path = str(resolve_path(datasets_dir, partner, relative))
-    with _loaded_versions_lock:
-        stale = _loaded_versions.get(path)
-        _loaded_versions[path] = version
-    if stale is not None and stale != version:
-        _cached_read.clear(path, stale)
-    return _cached_read(path, version)
+cache = DatasetCache(CACHED_PER_PARTNER)
+
+
+def load(datasets_dir: Path, partner: str, relative: str, version: str, limits: DatasetLimits) -> LoadedDataset:
+    """A partner's dataset, from the shared cache."""
+    path = resolve_path(datasets_dir, partner, relative)
+    return cache.get(partner, str(path), version, lambda: read(path, limits))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,10 +22,22 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class DatasetLimits:
+    """What the loader takes (DATASET_MAX_*, the portal's ingest checks the same variables);
+    the defaults are .env.example's."""
+
+    columns: int = 500
+    rows: int = 5_000_000
+    cell_bytes: int = 65536
+    memory_bytes: int = 128 * 2**20
+
+
+@dataclass(frozen=True)
 class Settings:
     portal_internal_url: str
     internal_api_token: str
     datasets_dir: Path
+    dataset_limits: DatasetLimits = field(default_factory=DatasetLimits)
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -42,11 +54,28 @@ def load(environ: Mapping[str, str]) -> Settings:
     datasets_dir = Path(environ.get("DATASETS_DIR", "").strip() or DEFAULT_DATASETS_DIR)
     if not datasets_dir.is_absolute():
         raise SettingsError(f"DATASETS_DIR must be an absolute path, not {str(datasets_dir)!r}")
+    defaults = DatasetLimits()
+    limits = DatasetLimits(
+        columns=_whole(environ, "DATASET_MAX_COLUMNS", defaults.columns),
+        rows=_whole(environ, "DATASET_MAX_ROWS", defaults.rows),
+        cell_bytes=_whole(environ, "DATASET_MAX_CELL_BYTES", defaults.cell_bytes),
+        memory_bytes=_whole(environ, "DATASET_MAX_MEMORY_MB", defaults.memory_bytes // 2**20) * 2**20,
+    )
     return Settings(
         portal_internal_url=url.rstrip("/"),
         internal_api_token=token,
         datasets_dir=datasets_dir,
+        dataset_limits=limits,
     )
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 @functools.cache

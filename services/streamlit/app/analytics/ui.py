@@ -187,10 +187,13 @@ def selected_dataset() -> portal_api.DatasetInfo:
 def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
     """The dataset's data, or a message naming the dataset and the end of the run."""
     portal = current_portal()
+    config = settings.get()
     try:
-        return datasets.load(
-            settings.get().datasets_dir, portal.who.partner, info.path, info.version
-        )
+        # Shown only when loading takes a moment: a dataset already in the cache returns at once.
+        with st.spinner("Loading the dataset…"):
+            return datasets.load(
+                config.datasets_dir, portal.who.partner, info.path, info.version, config.dataset_limits
+            )
     except datasets.DatasetError as error:
         st.error(f"The dataset “{literal(info.name)}” cannot be shown. {error}")
         st.stop()

@@ -29,9 +29,8 @@ class Command(BaseCommand):
         if existing and not description:
             description = existing.description
         try:
-            with file.open("rb") as f:
-                layout = ingest.inspect(f)
-                dataset = ingest.store(f, layout, partner, name=name, description=description, replacing=existing)
+            layout = ingest.inspect(file)
+            dataset = ingest.store(file, layout, partner, name=name, description=description, replacing=existing)
         except OSError as error:
             raise CommandError(f"{file}: {error.strerror or error}") from None
         except ingest.IngestError as error:

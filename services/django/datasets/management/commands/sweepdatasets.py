@@ -6,8 +6,9 @@ from datasets import files
 class Command(BaseCommand):
     help = (
         "Removes what interrupted uploads leave in DATASETS_DIR: temporary files and Parquet files "
-        "that no dataset points at. Files younger than --older-than minutes are left alone, so "
-        "uploads in progress are safe."
+        "that no dataset points at; and uploads spooled to the upload folder. Files younger than "
+        "--older-than minutes are left alone, so uploads in progress are safe (the container's start "
+        "script runs it with 0, before any upload can be in progress)."
     )
 
     def add_arguments(self, parser):
