@@ -143,12 +143,15 @@ def _require_sign_in(who: identity.Identity) -> None:
         return
     # Nothing of the partner's stays in this tab's memory: filters, choices, the catalog.
     st.session_state.clear()
-    st.title("Partner analytics")
-    st.warning(ended)
-    if ended == PARTNER_CHANGED:
-        st.markdown(f'<a href="{APP_URL}" target="_self">Open the analytics again</a>', unsafe_allow_html=True)
-    else:
-        st.markdown(f'<a href="{SIGN_IN_URL}" target="_self">Sign in again</a>', unsafe_allow_html=True)
+    # A container of its own: drawn in place of a page's elements, a link would otherwise take
+    # over a plain-text element's place and show as text (the browser keeps its settings).
+    with st.container(key="signed-out"):
+        st.title("Partner analytics")
+        st.warning(ended)
+        if ended == PARTNER_CHANGED:
+            st.markdown(f'<a href="{APP_URL}" target="_self">Open the analytics again</a>', unsafe_allow_html=True)
+        else:
+            st.markdown(f'<a href="{SIGN_IN_URL}" target="_self">Sign in again</a>', unsafe_allow_html=True)
     st.stop()
 
 
