@@ -13,6 +13,7 @@ import re
 import secrets
 import socket
 import sys
+import zoneinfo
 from pathlib import Path
 
 
@@ -114,6 +115,14 @@ def _text(value):
     return None
 
 
+def _time_zone(value):
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"must be an IANA time zone like Asia/Seoul or UTC, got {value!r}"
+    return None
+
+
 # Every setting, and how its value is checked. A secret left empty in .env.example is generated.
 SCHEMA = {
     "PORTAL_BIND": _address,
@@ -142,6 +151,8 @@ SCHEMA = {
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
     "SESSION_IDLE_MINUTES": lambda v: _whole(v, 1, 7 * 24 * 60),
     "SESSION_MAX_HOURS": lambda v: _whole(v, 1, 24 * 90),
+    "PORTAL_LANGUAGE": _choice("ko", "en"),
+    "PORTAL_TIME_ZONE": _time_zone,
     "NGINX_CPUS": _cpus,
     "NGINX_MEM_LIMIT": _memory,
     "DJANGO_CPUS": _cpus,

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import zoneinfo
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,6 +29,20 @@ def compose(*args):
     env_file = os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env"))
     command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", env_file, *args]
     return subprocess.run(command, capture_output=True, text=True)
+
+
+def portal_zone(name):
+    """PORTAL_TIME_ZONE, the clock every time is shown on; UTC for a name that is no zone (the
+    envfile check refuses those: a status read never fails on one)."""
+    try:
+        return zoneinfo.ZoneInfo(name or "Asia/Seoul")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def shown_at(moment, zone_name):
+    """A moment on the portal's clock with the zone's name: 2026-12-02 07:20:15 KST."""
+    return moment.astimezone(portal_zone(zone_name)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def read_env_file(path):
@@ -172,11 +187,15 @@ def main(argv):
     times = request_times(access_log(), addresses(rows), nginx_names)
     table = build_rows(rows, latest, times)
     advice = advise(latest, Thresholds.from_env({**settings, **os.environ}))
+    now = datetime.now(timezone.utc)
+    zone_name = settings.get("PORTAL_TIME_ZONE") or "Asia/Seoul"
     if as_json:
-        print(json.dumps({"containers": table, "advice": [
+        print(json.dumps({"at": now.astimezone(portal_zone(zone_name)).isoformat(timespec="seconds"),
+                          "containers": table, "advice": [
             {"service": a.service, "replicas": a.replicas, "warnings": list(a.warnings),
              "recommendation": a.recommendation, "scale_to": a.scale_to} for a in advice]}, indent=2))
         return
+    print(f"{shown_at(now, zone_name)} ({zone_name}); request times over the last {WINDOW.seconds // 60} minutes")
     print(text_table(table))
     print()
     for item in advice:

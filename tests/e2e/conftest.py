@@ -99,8 +99,10 @@ def new_page(browser, shot, request):
         if failed.failure == "net::ERR_NETWORK_CHANGED":
             request.node.network_changes.append(f"{failed.method} {failed.url}")
 
-    def open_page():
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    def open_page(locale="en-US"):
+        """locale: the browser's language, which the portal and the analytics follow (the tests
+        read English texts unless they are about Korean)."""
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
         context.set_default_timeout(TIMEOUT_MS)
         context.route(STREAMLIT_FILES, lambda route: route.fulfill(response=route.fetch()))
         context.on("requestfailed", note_abort)

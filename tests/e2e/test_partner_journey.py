@@ -91,8 +91,8 @@ def test_a_new_partner_uploads_korean_excel_data_and_analyses_it(stack, new_page
     widest_change = gaps[widest] / y2025.totals[widest] * 100
     expect(page.get_by_test_id("stAlert")).to_have_text(
         f"Total 매출 is {y2026.total:,} in {NAME_2026} against {y2025.total:,} in {NAME_2025}: "
-        f"higher by {y2026.total - y2025.total:,} ({change:.1f} %). "
-        f"The largest gap is at 지역 {widest}: {gaps[widest]:+,} ({widest_change:+.1f} %)."
+        f"higher by {y2026.total - y2025.total:,} ({change:.1f}%). "
+        f"The largest gap is at 지역 {widest}: {gaps[widest]:+,} ({widest_change:+.1f}%)."
     )
     # Both sides drawn, one bar each per region.
     expect(chart(page).locator(".mark-rect path")).to_have_count(2 * len(REGIONS))

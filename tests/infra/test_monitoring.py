@@ -57,6 +57,8 @@ def test_ops_status_prints_a_table_and_a_recommendation(stack):
     for name in stack.container_names("streamlit"):
         assert name in result.stdout
     assert re.search(r"^streamlit: \d+ replicas? at .*: (enough|scale to \d+)", result.stdout, re.M), result.stdout
+    zone = stack.setting("PORTAL_TIME_ZONE", "Asia/Seoul")
+    assert re.match(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \({re.escape(zone)}\);", result.stdout), result.stdout
 
 
 def test_fewer_gunicorn_workers_than_configured_mark_django_unhealthy_until_they_are_back(stack):

@@ -15,7 +15,7 @@ REQUEST_SCRIPT = """
 import sys, urllib.request, urllib.error
 url, cookie, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for _ in range(count):
-    headers = {"Cookie": cookie, "Host": "localhost", **dict(h.split(": ", 1) for h in sys.argv[4:])}
+    headers = {"Cookie": cookie, "Host": "localhost", "Accept-Language": "en", **dict(h.split(": ", 1) for h in sys.argv[4:])}
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=15) as reply:

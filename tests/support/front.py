@@ -27,7 +27,9 @@ page = "http://nginx:8080" + sys.argv[1]
 forms, cookies, at_once = json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4] == "at-once"
 
 def call(cookies, form=None):
-    headers = {"Host": "localhost", "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+    # English: the tests read the portal's English messages (the lockout's, the login form's).
+    headers = {"Host": "localhost", "Accept-Language": "en",
+               "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
     body = None
     if form is not None:
         body = urllib.parse.urlencode({**form, "csrfmiddlewaretoken": cookies["csrftoken"]}).encode()

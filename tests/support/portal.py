@@ -24,6 +24,8 @@ def create_staff_user(stack, username="ops"):
 def login(base_url, username, password, session=None):
     """Log in through the portal's login form, as a browser does. Returns the logged-in session."""
     session = session or requests.Session()
+    # The stack tests read the portal's English texts; Korean is what a browser without a choice gets.
+    session.headers.setdefault("Accept-Language", "en")
     login_url = f"{base_url}/accounts/login/"
     session.get(login_url).raise_for_status()
     response = session.post(

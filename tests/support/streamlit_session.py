@@ -19,7 +19,9 @@ class StreamlitSession:
     def __init__(self, base_url, cookies=None, headers=None, timeout=30):
         """base_url: the portal, e.g. http://127.0.0.1:8080. cookies: {name: value}."""
         ws_url = base_url.replace("http", "ws", 1).rstrip("/") + "/app/_stcore/stream"
-        header = [f"{name}: {value}" for name, value in (headers or {}).items()]
+        # English unless a test asks otherwise: the stack tests read the analytics' English texts.
+        headers = {"Accept-Language": "en", **(headers or {})}
+        header = [f"{name}: {value}" for name, value in headers.items()]
         if cookies:
             header.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
         # Streamlit refuses a websocket whose Origin is not the page's own.

@@ -1,17 +1,18 @@
 """The internal API Streamlit asks, on every rerun of an analytics tab, whether the sign-in behind
 it still holds and for which partner. The tab names its session by the ticket the gate gave it."""
+import json
+
 from django.contrib import auth
 from django.http import JsonResponse
 
 from partners.access import acting_partner
-from portal.internal import internal_api
+from portal.internal import internal_api, internal_api_post
 
-from . import sessions
+from . import language, sessions
 
 
-@internal_api
-def session_state(request, ticket):
-    signed_in = sessions.request_for_ticket(ticket)
+def _refusal(signed_in):
+    """The answer for a session that does not hold (or for no partner), else None."""
     if signed_in is None or not signed_in.user.is_authenticated:
         return JsonResponse({"state": "signed_out"})
     ended = sessions.ended(signed_in.session)
@@ -23,8 +24,39 @@ def session_state(request, ticket):
         return JsonResponse({"state": "no_partner"})
     if not partner.active:
         return JsonResponse({"state": "partner_inactive"})
+    return None
+
+
+@internal_api
+def session_state(request, ticket):
+    signed_in = sessions.request_for_ticket(ticket)
+    refusal = _refusal(signed_in)
+    if refusal:
+        return refusal
+    partner = acting_partner(signed_in)
     # A partner's click in the analytics is activity on the portal session; the tab's own
     # periodic check is not, or an open tab would never idle out.
     if request.GET.get("activity") == "1":
         sessions.seen(signed_in.session)
-    return JsonResponse({"state": "active", "partner": partner.slug, "user": signed_in.user.get_username()})
+    # The tab has no request of its own here: it may forward its handshake's Accept-Language.
+    decided = language.for_user(signed_in.user, request.GET.get("accept_language", ""))
+    return JsonResponse(
+        {"state": "active", "partner": partner.slug, "user": signed_in.user.get_username(), "language": decided}
+    )
+
+
+@internal_api_post
+def session_language(request, ticket):
+    """The analytics' language switcher: saves the choice on the session's user, for both halves."""
+    try:
+        chosen = json.loads(request.body or b"{}").get("language")
+    except (ValueError, AttributeError):
+        chosen = None
+    if chosen not in language.CODES:
+        return JsonResponse({"error": f"language must be one of {', '.join(language.CODES)}"}, status=400)
+    signed_in = sessions.request_for_ticket(ticket)
+    refusal = _refusal(signed_in)
+    if refusal:
+        return refusal
+    language.save_language(signed_in.user, chosen)
+    return JsonResponse({"state": "active", "language": chosen})

@@ -3,6 +3,7 @@ import math
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
 
 from . import lockout
 
@@ -11,10 +12,15 @@ def _reserve(username, request):
     try:
         return lockout.reserve(username, lockout.client_address(request))
     except lockout.LockedOut as locked:
+        minutes = math.ceil(locked.seconds / 60)
         raise ValidationError(
-            "Too many failed logins for this account or from your address. Try again in %(minutes)d minute(s).",
+            ngettext(
+                "Too many failed logins for this account or from your address. Try again in %(minutes)d minute.",
+                "Too many failed logins for this account or from your address. Try again in %(minutes)d minutes.",
+                minutes,
+            ),
             code="locked_out",
-            params={"minutes": math.ceil(locked.seconds / 60)},
+            params={"minutes": minutes},
         ) from None
 
 

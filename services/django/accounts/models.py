@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
@@ -37,3 +38,13 @@ class LoginAttempt(models.Model):
 
     def __str__(self):
         return f"{self.username or '-'} from {self.address} at {self.at:.0f}"
+
+
+class Preferences(models.Model):
+    """What a user chose for themselves; today the language both the portal and the analytics use."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences")
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES)
+
+    def __str__(self):
+        return f"{self.user} ({self.language})"

@@ -20,14 +20,15 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 
 SIGNED_IN_AT = "_portal_signed_in_at"
 # How stale the last-seen time may get before a request writes it again.
 SEEN_RESOLUTION_SECONDS = 60
 
 ENDED_MESSAGES = {
-    "idle": "You were signed out after {minutes} minutes without activity. Please sign in again.",
-    "expired": "Your sign-in is more than {hours} hours old, so it has ended. Please sign in again.",
+    "idle": gettext_lazy("You were signed out after {minutes} minutes without activity. Please sign in again."),
+    "expired": gettext_lazy("Your sign-in is more than {hours} hours old, so it has ended. Please sign in again."),
 }
 
 

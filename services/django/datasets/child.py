@@ -40,6 +40,8 @@ def serve(requests, answers):
     from datasets import reading
 
     request = json.load(requests)
+    if request.get("language"):
+        reading.use_language(request["language"], request["locale_dir"])
     limits = reading.Limits(**request["limits"])
     source = Path(request["source"])
     try:

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 
 from . import files
 from .models import Dataset
@@ -47,15 +48,15 @@ CHILD_ENVIRONMENT = {
     "PYTHONDONTWRITEBYTECODE": "1",
 }
 
-OUT_OF_MEMORY = (
+OUT_OF_MEMORY = gettext_lazy(
     "Reading this file needs more memory than the portal gives one upload ({megabytes} MB, "
     "DATASET_INGEST_MEMORY_MB), so nothing was stored. Upload a smaller file, or one with fewer columns."
 )
-KILLED = (
+KILLED = gettext_lazy(
     "The portal ran short of memory while reading this file, so nothing was stored. Please try "
     "again in a few minutes, and tell the portal staff if it keeps happening."
 )
-FAILED = (
+FAILED = gettext_lazy(
     "The portal could not read this file just now, and nothing was stored. Please try again in a "
     "moment, and tell the portal staff if it keeps happening."
 )
@@ -76,10 +77,12 @@ def inspect(path):
     """Checks the whole file and describes it, or raises IngestError."""
     size = os.path.getsize(path)
     if size == 0:
-        raise IngestError("The file is empty.")
+        raise IngestError(gettext("The file is empty."))
     if size > settings.UPLOAD_MAX_MB * 1024 * 1024:
         raise IngestError(
-            f"The file is {size / 2**20:.1f} MB ({size:,} bytes); the limit is {settings.UPLOAD_MAX_MB} MB."
+            gettext("The file is {size:.1f} MB ({bytes:,} bytes); the limit is {limit} MB.").format(
+                size=size / 2**20, bytes=size, limit=settings.UPLOAD_MAX_MB
+            )
         )
     answer = _in_child({"action": "inspect", "source": os.path.abspath(path)})
     return Layout.from_json(answer["layout"])
@@ -136,7 +139,13 @@ def _convert(path, layout, target):
 def _in_child(request):
     """Runs one request in a fresh child process and returns its answer; raises IngestError for
     a refused file or a child that died, OSError for a disk that failed under it."""
-    request = {**request, "limits": asdict(_limits())}
+    # The child words its refusals in the request's language, from the same catalog.
+    request = {
+        **request,
+        "limits": asdict(_limits()),
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+        "locale_dir": str(settings.LOCALE_PATHS[0]),
+    }
     with _slot():
         returncode, output, errors = _run_child(json.dumps(request))
     try:
@@ -144,7 +153,7 @@ def _in_child(request):
     except ValueError:
         log.error("The ingest child ended with %s and no answer: %s", returncode, errors[-4000:])
         # Killed (the OOM killer), or crashed on an allocation that failed: memory either way.
-        raise IngestError(KILLED if returncode < 0 else FAILED) from None
+        raise IngestError(str(KILLED if returncode < 0 else FAILED)) from None
     if "refused" in answer:
         raise IngestError(answer["refused"])
     if answer.get("out_of_memory"):

@@ -22,6 +22,8 @@ import csv
 import io
 import os
 from dataclasses import asdict, dataclass
+from gettext import NullTranslations
+from gettext import translation as catalog
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -79,6 +81,25 @@ class IngestError(Exception):
     """What is wrong with a file, worded for the person who uploaded it."""
 
 
+# The child has no Django: it translates with the standard library's gettext, from the portal's
+# own catalog (makemessages finds these gettext() calls), in the language its request names.
+_translation = NullTranslations()
+
+
+def use_language(language, locale_dir):
+    """Messages from now on in this language (no catalog there: English, as written)."""
+    global _translation
+    _translation = catalog("django", locale_dir, languages=[language], fallback=True)
+
+
+def gettext(message):
+    return _translation.gettext(message)
+
+
+def ngettext(singular, plural, count):
+    return _translation.ngettext(singular, plural, count)
+
+
 @dataclass(frozen=True)
 class Limits:
     """The bounds every dataset must keep (the DATASET_MAX_* settings)."""
@@ -121,8 +142,10 @@ def inspect(path, limits):
             return _inspect_parquet(path, limits)
         if head.startswith(WORKBOOK_SIGNATURES):
             raise IngestError(
-                "This is an Excel workbook (or another archive), not CSV. "
-                "In Excel use Save As, CSV UTF-8, and upload that file."
+                gettext(
+                    "This is an Excel workbook (or another archive), not CSV. "
+                    "In Excel use Save As, CSV UTF-8, and upload that file."
+                )
             )
         # Checked before any decoding: a binary file would otherwise read as a wrong encoding.
         if b"\0" in head:
@@ -143,7 +166,7 @@ def convert(path, layout, target, limits):
     except MemoryError:  # Arrow's is an ArrowException too: it is not the file's fault
         raise
     except pa.ArrowException as error:
-        raise IngestError(f"The file could not be converted to Parquet: {error}") from None
+        raise IngestError(gettext("The file could not be converted to Parquet: {error}").format(error=error)) from None
 
 
 # Messages that name a limit: the partner reads them, the staff find the setting by its name.
@@ -151,30 +174,54 @@ def convert(path, layout, target, limits):
 
 def _too_many_columns(count, limits):
     return IngestError(
-        f"The file has {count:,} columns; the portal takes at most {limits.columns:,} (DATASET_MAX_COLUMNS)."
+        gettext("The file has {count:,} columns; the portal takes at most {limit:,} (DATASET_MAX_COLUMNS).").format(
+            count=count, limit=limits.columns
+        )
     )
 
 
 def _too_many_rows(count, limits, more=False):
-    return IngestError(
-        f"The file has {'more than ' if more else ''}{count:,} rows; "
-        f"the portal takes at most {limits.rows:,} (DATASET_MAX_ROWS)."
-    )
+    if more:
+        message = gettext(
+            "The file has more than {count:,} rows; the portal takes at most {limit:,} (DATASET_MAX_ROWS)."
+        )
+    else:
+        message = gettext("The file has {count:,} rows; the portal takes at most {limit:,} (DATASET_MAX_ROWS).")
+    return IngestError(message.format(count=count, limit=limits.rows))
 
 
 def _value_too_long(where, size, limits, more=False):
-    return IngestError(
-        f"{where}: a value of {'more than ' if more else ''}{size:,} bytes; "
-        f"the portal takes at most {limits.cell_bytes:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
-    )
+    if more:
+        message = gettext(
+            "{where}: a value of more than {size:,} bytes; "
+            "the portal takes at most {limit:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
+        )
+    else:
+        message = gettext(
+            "{where}: a value of {size:,} bytes; "
+            "the portal takes at most {limit:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
+        )
+    return IngestError(message.format(where=where, size=size, limit=limits.cell_bytes))
 
 
-def _too_big(size, limits, qualifier):
-    return IngestError(
-        f"Once read, the data takes {qualifier}{_megabytes(size)} of memory; the portal takes at most "
-        f"{_megabytes(limits.memory_bytes)} for one dataset (DATASET_MAX_MEMORY_MB). "
-        "Upload fewer rows or columns."
-    )
+def _too_big(size, limits, bound=""):
+    """bound: "" when size is the data's size, "at least" or "more than" when it is a bound of it."""
+    if bound == "at least":
+        message = gettext(
+            "Once read, the data takes at least {size} of memory; the portal takes at most {limit} for one "
+            "dataset (DATASET_MAX_MEMORY_MB). Upload fewer rows or columns."
+        )
+    elif bound == "more than":
+        message = gettext(
+            "Once read, the data takes more than {size} of memory; the portal takes at most {limit} for one "
+            "dataset (DATASET_MAX_MEMORY_MB). Upload fewer rows or columns."
+        )
+    else:
+        message = gettext(
+            "Once read, the data takes {size} of memory; the portal takes at most {limit} for one dataset "
+            "(DATASET_MAX_MEMORY_MB). Upload fewer rows or columns."
+        )
+    return IngestError(message.format(size=_megabytes(size), limit=_megabytes(limits.memory_bytes)))
 
 
 def _megabytes(size):
@@ -226,7 +273,9 @@ def _inspect_csv(f, limits):
                 size = pc.max(lengths).as_py() or 0
                 if size > limits.cell_bytes:
                     row = pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py()
-                    where = f"Line {lines[row]}, column {index + 1} (“{names[index]}”)"
+                    where = gettext("Line {line}, column {column} (“{name}”)").format(
+                        line=lines[row], column=index + 1, name=names[index]
+                    )
                     raise _value_too_long(where, size, limits)
                 longest[index] = max(longest[index], size)
                 text_bytes[index] += pc.sum(lengths).as_py() or 0
@@ -236,12 +285,14 @@ def _inspect_csv(f, limits):
                     candidates[index] = [kind for kind in candidates[index] if _fits(present, kind)]
             rows += len(lines)
     if rows == 0:
-        raise IngestError(f"Line {header_line} is the header, but no rows of data follow it.")
+        raise IngestError(gettext("Line {line} is the header, but no rows of data follow it.").format(line=header_line))
     for index, name in enumerate(names):
         if not filled[index]:
             raise IngestError(
-                f"Column {index + 1} (“{name}”) is empty in every row, so its type cannot be inferred. "
-                "Fill it in or remove it."
+                gettext(
+                    "Column {column} (“{name}”) is empty in every row, so its type cannot be inferred. "
+                    "Fill it in or remove it."
+                ).format(column=index + 1, name=name)
             )
     columns = tuple((name, kinds[0] if kinds else "text") for name, kinds in zip(names, candidates))
     memory = row_bytes = 0
@@ -250,7 +301,7 @@ def _inspect_csv(f, limits):
         memory += rows * (width or TEXT_OFFSET_BYTES) + (0 if width else size)
         row_bytes += width or (TEXT_OFFSET_BYTES + longest_value)
     if memory > limits.memory_bytes:
-        raise _too_big(memory, limits, "")
+        raise _too_big(memory, limits)
     return Layout("csv", columns, rows, encoding, delimiter, row_bytes)
 
 
@@ -305,7 +356,11 @@ class _RowGroups:
 
 
 def _binary_error(line, column):
-    return IngestError(f"Line {line}, column {column}: a NUL byte. This is a binary file, not CSV or TSV text.")
+    return IngestError(
+        gettext("Line {line}, column {column}: a NUL byte. This is a binary file, not CSV or TSV text.").format(
+            line=line, column=column
+        )
+    )
 
 
 def _encoding(f):
@@ -317,7 +372,11 @@ def _encoding(f):
         if problem is None:
             return encoding
         problems.append(f"{ENCODINGS[encoding]} ({problem})")
-    raise IngestError(f"The file is not text in {' or in '.join(problems)}. Save it as CSV UTF-8 and upload it again.")
+    raise IngestError(
+        gettext("The file is not text in {encodings}. Save it as CSV UTF-8 and upload it again.").format(
+            encodings=gettext(" or in ").join(problems)
+        )
+    )
 
 
 def _first_undecodable(f, encoding):
@@ -334,7 +393,9 @@ def _first_undecodable(f, encoding):
             raw.decode(codec)
         except UnicodeDecodeError as error:
             column = len(raw[: error.start].decode(codec, "replace")) + 1
-            return f"line {number}, column {column}: byte 0x{raw[error.start]:02x}"
+            return gettext("line {line}, column {column}: byte 0x{byte:02x}").format(
+                line=number, column=column, byte=raw[error.start]
+            )
     return None
 
 
@@ -388,7 +449,7 @@ def _table(text, delimiter, limits):
     records = _records(text, delimiter, limits)
     first = next(records, None)
     if first is None:
-        raise IngestError("The file has no header line: it holds only blank lines.")
+        raise IngestError(gettext("The file has no header line: it holds only blank lines."))
     header_line, header = first
     if len(header) > limits.columns:
         raise _too_many_columns(len(header), limits)
@@ -407,10 +468,14 @@ def _records(text, delimiter, limits):
             return
         except csv.Error as error:
             if "field larger than field limit" in str(error):
-                raise _value_too_long(f"Line {line}", limits.cell_bytes, limits, more=True) from None
+                where = gettext("Line {line}").format(line=line)
+                raise _value_too_long(where, limits.cell_bytes, limits, more=True) from None
             if "unexpected end of data" in str(error):
-                raise IngestError(f"Line {line}: a quoted value starts on this line and is never closed.") from None
-            raise IngestError(f"Line {line}: this line is not valid CSV ({error}).") from None
+                raise IngestError(
+                    gettext("Line {line}: a quoted value starts on this line and is never closed.").format(line=line)
+                ) from None
+            invalid = gettext("Line {line}: this line is not valid CSV ({error}).")
+            raise IngestError(invalid.format(line=line, error=error)) from None
         start, line = line, reader.line_num + 1
         if any(record):
             yield start, record
@@ -421,11 +486,17 @@ def _column_names(header, line):
     seen = {}
     for column, name in enumerate(names, 1):
         if not name:
-            raise IngestError(f"Line {line}, column {column}: the column name is empty. Every column needs a name.")
+            raise IngestError(
+                gettext("Line {line}, column {column}: the column name is empty. Every column needs a name.").format(
+                    line=line, column=column
+                )
+            )
         if name in seen:
             raise IngestError(
-                f"Line {line}, column {column}: the column name “{name}” repeats column {seen[name]}. "
-                "Column names must be unique."
+                gettext(
+                    "Line {line}, column {column}: the column name “{name}” repeats column {first}. "
+                    "Column names must be unique."
+                ).format(line=line, column=column, name=name, first=seen[name])
             )
         seen[name] = column
     return names
@@ -437,13 +508,24 @@ def _batches(records, names, header_line, limits):
     for line, record in records:
         if len(record) > width:
             raise IngestError(
-                f"Line {line}, column {width + 1}: this row has {len(record)} values, "
-                f"but the header (line {header_line}) names {width} columns."
+                gettext(
+                    "Line {line}, column {column}: this row has {values} values, "
+                    "but the header (line {header}) names {width} columns."
+                ).format(line=line, column=width + 1, values=len(record), header=header_line, width=width)
             )
         if len(record) < width:
             raise IngestError(
-                f"Line {line}, column {len(record) + 1}: this row has {len(record)} values, "
-                f"but the header (line {header_line}) names {width} columns; “{names[len(record)]}” is missing."
+                gettext(
+                    "Line {line}, column {column}: this row has {values} values, "
+                    "but the header (line {header}) names {width} columns; “{missing}” is missing."
+                ).format(
+                    line=line,
+                    column=len(record) + 1,
+                    values=len(record),
+                    header=header_line,
+                    width=width,
+                    missing=names[len(record)],
+                )
             )
         rows += 1
         if rows > limits.rows:
@@ -484,7 +566,8 @@ def _inspect_parquet(path, limits):
     except MemoryError:
         raise
     except (pa.ArrowException, OSError) as error:
-        raise IngestError(f"The file looks like Parquet but cannot be read: {error}") from None
+        unreadable = gettext("The file looks like Parquet but cannot be read: {error}")
+        raise IngestError(unreadable.format(error=error)) from None
     if metadata.num_columns > limits.columns:
         raise _too_many_columns(metadata.num_columns, limits)
     row_groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
@@ -494,7 +577,7 @@ def _inspect_parquet(path, limits):
     columns = _parquet_columns(schema, limits)
     _check_footer(schema, row_groups, rows, limits)
     if rows == 0:
-        raise IngestError("The Parquet file has columns but no rows.")
+        raise IngestError(gettext("The Parquet file has columns but no rows."))
     row_bytes, rows = _measure_parquet(path, schema, limits)
     return Layout("parquet", columns, rows, row_bytes=row_bytes)
 
@@ -504,14 +587,17 @@ def _parquet_columns(schema, limits):
     columns = []
     for column, field in enumerate(schema, 1):
         if not field.name.strip():
-            raise IngestError(f"Column {column}: the column name is empty. Every column needs a name.")
+            raise IngestError(
+                gettext("Column {column}: the column name is empty. Every column needs a name.").format(column=column)
+            )
         size = len(field.name.encode())
         if size > limits.cell_bytes:
-            raise _value_too_long(f"Column {column}: the column name", size, limits)
+            raise _value_too_long(gettext("Column {column}: the column name").format(column=column), size, limits)
         if field.name in seen:
             raise IngestError(
-                f"Column {column}: the column name “{field.name}” repeats column {seen[field.name]}. "
-                "Column names must be unique."
+                gettext(
+                    "Column {column}: the column name “{name}” repeats column {first}. Column names must be unique."
+                ).format(column=column, name=field.name, first=seen[field.name])
             )
         seen[field.name] = column
         columns.append((field.name, _parquet_kind(field, column)))
@@ -525,7 +611,7 @@ def _check_footer(schema, row_groups, rows, limits):
     values = rows * len(schema)
     floor = max(fixed, stored - values * PARQUET_OVERHEAD_PER_VALUE - PARQUET_OVERHEAD_BYTES)
     if floor > limits.memory_bytes:
-        raise _too_big(floor, limits, "at least ")
+        raise _too_big(floor, limits, "at least")
     # A column's stored bytes hold each of its values at least once (a dictionary stores each
     # distinct value once): more bytes than values at the limit means some value is longer.
     for group in row_groups:
@@ -533,11 +619,22 @@ def _check_footer(schema, row_groups, rows, limits):
             chunk = group.column(index)
             ceiling = chunk.num_values * (limits.cell_bytes + TEXT_OFFSET_BYTES + PARQUET_OVERHEAD_PER_VALUE)
             if chunk.total_uncompressed_size > ceiling + PARQUET_OVERHEAD_BYTES:
-                values = f"{chunk.num_values:,} value{'' if chunk.num_values == 1 else 's'}"
                 raise IngestError(
-                    f"Column {index + 1} (“{field.name}”) holds a value longer than {limits.cell_bytes:,} bytes "
-                    f"({_megabytes(chunk.total_uncompressed_size)} of data for {values}); the portal takes at "
-                    f"most {limits.cell_bytes:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
+                    ngettext(
+                        "Column {column} (“{name}”) holds a value longer than {limit:,} bytes "
+                        "({size} of data for {values:,} value); the portal takes at "
+                        "most {limit:,} bytes in one value (DATASET_MAX_CELL_BYTES).",
+                        "Column {column} (“{name}”) holds a value longer than {limit:,} bytes "
+                        "({size} of data for {values:,} values); the portal takes at "
+                        "most {limit:,} bytes in one value (DATASET_MAX_CELL_BYTES).",
+                        chunk.num_values,
+                    ).format(
+                        column=index + 1,
+                        name=field.name,
+                        limit=limits.cell_bytes,
+                        size=_megabytes(chunk.total_uncompressed_size),
+                        values=chunk.num_values,
+                    )
                 )
 
 
@@ -557,18 +654,22 @@ def _measure_parquet(path, schema, limits):
                 size = pc.max(lengths).as_py() or 0
                 if size > limits.cell_bytes:
                     row = pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py()
-                    raise _value_too_long(f"Row {rows + row + 1:,}, column {index + 1} (“{field.name}”)", size, limits)
+                    where = gettext("Row {row:,}, column {column} (“{name}”)").format(
+                        row=rows + row + 1, column=index + 1, name=field.name
+                    )
+                    raise _value_too_long(where, size, limits)
                 longest[index] = max(longest.get(index, 0), size)
                 memory += TEXT_OFFSET_BYTES * len(column) + (pc.sum(lengths).as_py() or 0)
             rows += batch.num_rows
             if rows > limits.rows:
                 raise _too_many_rows(rows, limits, more=True)
             if memory > limits.memory_bytes:
-                raise _too_big(memory, limits, "more than ")
+                raise _too_big(memory, limits, "more than")
     except MemoryError:
         raise
     except (pa.ArrowException, OSError) as error:
-        raise IngestError(f"The file looks like Parquet but cannot be read: {error}") from None
+        unreadable = gettext("The file looks like Parquet but cannot be read: {error}")
+        raise IngestError(unreadable.format(error=error)) from None
     row_bytes = sum(
         width if width is not None else TEXT_OFFSET_BYTES + longest.get(index, 0)
         for index, width in enumerate(_width(field.type) for field in schema)
@@ -616,10 +717,16 @@ def _parquet_kind(field, column):
         if check(arrow_type):
             return kind
     if pa.types.is_null(arrow_type):
-        raise IngestError(f"Column {column} (“{field.name}”) has no values, so its type cannot be inferred.")
+        raise IngestError(
+            gettext("Column {column} (“{name}”) has no values, so its type cannot be inferred.").format(
+                column=column, name=field.name
+            )
+        )
     raise IngestError(
-        f"Column {column} (“{field.name}”) holds {arrow_type}, which the portal does not take. "
-        "Store it as text, numbers, true/false or dates."
+        gettext(
+            "Column {column} (“{name}”) holds {type}, which the portal does not take. "
+            "Store it as text, numbers, true/false or dates."
+        ).format(column=column, name=field.name, type=arrow_type)
     )
 
 

@@ -8,25 +8,43 @@ from django.db import IntegrityError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
 from partners.access import INACTIVE, NO_PARTNER, acting_partner, partner_required
 from partners.forms import ActAsForm
+from portal.formats import number
 
 from . import catalog, exports, ingest
 from .forms import UploadForm
 from .models import Dataset
+from .reading import ENCODINGS
 
 log = logging.getLogger(__name__)
 
-STORAGE_FULL = (
+STORAGE_FULL = gettext_lazy(
     "The portal's storage is full, so your file was not stored and nothing was saved. "
     "Please tell the portal staff; once they have made room, upload it again."
 )
-STORAGE_FAILED = (
+STORAGE_FAILED = gettext_lazy(
     "The portal could not store your file just now, and nothing was saved. "
     "Please try again in a moment, and tell the portal staff if it keeps happening."
 )
+
+
+# What a stored file was, in the partner's words (Layout.source words it for the log).
+SOURCES = {
+    "\t": gettext_lazy("tab-separated text in {encoding}"),
+    ",": gettext_lazy("comma-separated text in {encoding}"),
+    ";": gettext_lazy("semicolon-separated text in {encoding}"),
+    "|": gettext_lazy("pipe-separated text in {encoding}"),
+}
+
+
+def _source(layout):
+    if layout.kind == "parquet":
+        return "Parquet"
+    return SOURCES[layout.delimiter].format(encoding=ENCODINGS[layout.encoding])
 
 
 @login_required
@@ -60,7 +78,7 @@ def upload(request):
                 uploaded_by=request.user,
             )
         except IntegrityError:
-            form.add_error("name", f"You already have a dataset named “{data['name']}”.")
+            form.add_error("name", gettext("You already have a dataset named “{name}”.").format(name=data["name"]))
         except ingest.IngestError as error:
             log.warning("Storing an upload for %s failed: %s", request.partner.slug, error)
             form.add_error("file", str(error))
@@ -71,8 +89,16 @@ def upload(request):
             form.add_error("file", STORAGE_FULL if error.errno in (errno.ENOSPC, errno.EDQUOT) else STORAGE_FAILED)
         else:
             layout = data["layout"]
-            summary = f"{layout.rows:,} rows, {len(layout.columns)} columns ({layout.source})"
-            messages.success(request, f"Stored “{dataset.name}”: {summary}.")
+            rows = ngettext("{count} row", "{count} rows", layout.rows).format(count=number(layout.rows))
+            columns = ngettext("{count} column", "{count} columns", len(layout.columns)).format(
+                count=number(len(layout.columns))
+            )
+            messages.success(
+                request,
+                gettext("Stored “{name}”: {rows}, {columns} ({source}).").format(
+                    name=dataset.name, rows=rows, columns=columns, source=_source(layout)
+                ),
+            )
             return redirect("home")
     return render(request, "datasets/upload.html", {"form": form})
 
@@ -88,7 +114,7 @@ def detail(request, pk):
 def download(request, pk):
     dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
     if not dataset.file.exists():
-        raise Http404("The file of this dataset is missing.")
+        raise Http404(gettext("The file of this dataset is missing."))
     response = StreamingHttpResponse(exports.csv_chunks(dataset.file), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(True, f"{dataset.name}.csv")
     return response
@@ -100,6 +126,6 @@ def delete(request, pk):
     dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
     if request.method == "POST":
         dataset.delete()  # the file goes after the commit (datasets.files)
-        messages.success(request, f"Deleted “{dataset.name}”.")
+        messages.success(request, gettext("Deleted “{name}”.").format(name=dataset.name))
         return redirect("home")
     return render(request, "datasets/delete.html", {"dataset": dataset})

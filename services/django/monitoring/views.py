@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from portal_probe.advice import Thresholds, advise, latest_by_service
 
@@ -24,7 +25,7 @@ def status(request):
     Queries: the session, the user, and the day's history in one; snapshots come from files.
     """
     if not request.user.is_staff:
-        raise PermissionDenied("The ops status page is for the portal's staff.")
+        raise PermissionDenied(gettext("The ops status page is for the portal's staff."))
     now = timezone.now()
     tz = timezone.get_current_timezone()
     thresholds = Thresholds.from_env()
@@ -36,12 +37,15 @@ def status(request):
     by_service.update(latest_by_service([reading.snapshot for reading in readings], newer_than=now - stale_after()))
     advice = advise(by_service, thresholds)
     warnings = [
-        f"{row.reading.container}: no snapshot for {_age(row.age)}: the container is gone or its reporter stopped"
+        gettext("{container}: no snapshot for {age}: the container is gone or its reporter stopped").format(
+            container=row.reading.container, age=_age(row.age)
+        )
         for row in containers
         if row.stale
     ]
     warnings += [warning for service in advice for warning in service.warnings]
-    warnings += [f"{name}: unreadable snapshot: {problem}" for name, problem in malformed]
+    unreadable = gettext("{name}: unreadable snapshot: {problem}")
+    warnings += [unreadable.format(name=name, problem=problem) for name, problem in malformed]
 
     lines = history.last_day(now)
     drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
@@ -54,18 +58,26 @@ def status(request):
         "crossings": history.crossings(lines, thresholds, tz),
         "charts": [
             charts.chart(
-                "CPU, % of quota", lines, lambda line: line.cpu_percent, level=thresholds.cpu_warn_percent, **drawn
-            ),
-            charts.chart(
-                "Memory, % of limit",
+                # xgettext:no-python-format
+                gettext("CPU, % of quota"),
                 lines,
-                lambda line: line.memory_percent,
-                level=thresholds.mem_warn_percent,
-                note=f"Not drawn, no memory limit: {', '.join(unlimited)}." if unlimited else "",
+                lambda line: line.cpu_percent,
+                level=thresholds.cpu_warn_percent,
                 **drawn,
             ),
             charts.chart(
-                "Streamlit sessions",
+                # xgettext:no-python-format
+                gettext("Memory, % of limit"),
+                lines,
+                lambda line: line.memory_percent,
+                level=thresholds.mem_warn_percent,
+                note=gettext("Not drawn, no memory limit: {containers}.").format(containers=", ".join(unlimited))
+                if unlimited
+                else "",
+                **drawn,
+            ),
+            charts.chart(
+                gettext("Streamlit sessions"),
                 [line for line in lines if line.service == "streamlit"],
                 lambda line: line.sessions,
                 level=thresholds.sessions_per_replica,

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy
 
 from .models import Membership, Partner
 
@@ -22,8 +23,8 @@ SESSION_KEY = "acting_partner"
 # long a value cached by a request racing that invalidation can live.
 TIMEOUT = 60
 
-NO_PARTNER = "Your account is not linked to a partner. Ask the portal staff to add you to one."
-INACTIVE = "Your partner account is deactivated. Ask the portal staff if this is a mistake."
+NO_PARTNER = gettext_lazy("Your account is not linked to a partner. Ask the portal staff to add you to one.")
+INACTIVE = gettext_lazy("Your partner account is deactivated. Ask the portal staff if this is a mistake.")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from .models import Partner
 
@@ -7,5 +8,8 @@ class ActAsForm(forms.Form):
     """Staff pick the partner whose data they see here and in /app/."""
 
     partner = forms.ModelChoiceField(
-        queryset=Partner.objects.all(), to_field_name="slug", empty_label="— choose a partner —"
+        queryset=Partner.objects.all(),
+        to_field_name="slug",
+        empty_label=gettext_lazy("— choose a partner —"),
+        label=gettext_lazy("Partner"),
     )

@@ -4,6 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.sessions import ticket_for
@@ -17,8 +18,8 @@ from .forms import ActAsForm
 @csrf_exempt
 @never_cache
 def auth_check(request):
-    """nginx's gate for /app/: 200 names the partner and user, and the session's ticket (for the
-    analytics' checks on every rerun), 401 asks for a login, 403 refuses."""
+    """nginx's gate for /app/: 200 names the partner and user, the session's ticket (for the
+    analytics' checks on every rerun) and the user's language, 401 asks for a login, 403 refuses."""
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     partner = acting_partner(request)
@@ -28,6 +29,8 @@ def auth_check(request):
     response["X-Portal-Partner"] = partner.slug
     response["X-Portal-User"] = request.user.get_username()
     response["X-Portal-Session"] = ticket_for(request.session.session_key)
+    # The language the portal decided for this request (accounts.language): the analytics use it.
+    response["X-Portal-Language"] = request.LANGUAGE_CODE
     return response
 
 
@@ -38,7 +41,7 @@ def act_as(request):
     if form.is_valid():
         partner = form.cleaned_data["partner"]
         request.session[SESSION_KEY] = partner.slug
-        messages.success(request, f"You now act as {partner.name}.")
+        messages.success(request, gettext("You now act as {partner}.").format(partner=partner.name))
     else:
         request.session.pop(SESSION_KEY, None)
     return redirect("home")

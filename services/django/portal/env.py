@@ -4,6 +4,7 @@ Every setting of the portal comes through here, so a missing or malformed value 
 service at start with a message that names the variable, instead of failing later.
 """
 import os
+import zoneinfo
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -44,3 +45,19 @@ def boolean(name, default=False):
 def string_list(name, default=""):
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def choice(name, allowed, default=None):
+    value = _raw(name, default)
+    if value not in allowed:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def time_zone(name, default=None):
+    value = _raw(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name} must be an IANA time zone like Asia/Seoul, got {value!r}") from None
+    return value

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known: a language saved on the account comes first.
+    "accounts.language.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages: a session it ends leaves a word on the login page.
     "accounts.sessions.SessionLifetimeMiddleware",
@@ -74,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["portal.formats"],
         },
     },
 ]
@@ -131,9 +134,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.string("TZ", default="UTC")
+# Korean and English. A user's language is decided by accounts.language: the choice saved on the
+# account, then the browser's, then PORTAL_LANGUAGE; the analytics learn it from Django.
+LANGUAGES = [("ko", "한국어"), ("en", "English")]
+LANGUAGE_CODE = env.choice("PORTAL_LANGUAGE", [code for code, _ in LANGUAGES], default="ko")
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Stored in UTC, shown in PORTAL_TIME_ZONE.
+TIME_ZONE = env.time_zone("PORTAL_TIME_ZONE", default="Asia/Seoul")
 USE_TZ = True
 
 STATIC_URL = "/static/"

@@ -28,6 +28,7 @@ urlpatterns = [
     # Reached from the back network only; nginx answers 404 for /internal/.
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
     path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
+    path("internal/sessions/<str:ticket>/language", account_api.session_language, name="internal_session_language"),
 ]
 
 if settings.DEBUG_TOOLBAR:

@@ -4,10 +4,27 @@ import io
 import pyarrow as pa
 import pytest
 from django.core.cache import cache
+from django.test.client import RequestFactory
+from django.utils import translation
 from django_helpers import logged_in, make_user
 
 from datasets import child, ingest
 from partners.models import Partner
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch):
+    """Tests read English unless they ask for Korean: every test client's browser asks for English
+    (a test sends its own Accept-Language to change that), and code run outside a request reads
+    English too. PORTAL_LANGUAGE stays ko, as in production."""
+    base_environ = RequestFactory._base_environ
+
+    def english_environ(self, **request):
+        return {"HTTP_ACCEPT_LANGUAGE": "en", **base_environ(self, **request)}
+
+    monkeypatch.setattr(RequestFactory, "_base_environ", english_environ)
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

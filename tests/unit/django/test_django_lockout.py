@@ -52,7 +52,7 @@ def test_the_limit_of_failures_locks_the_username_even_with_the_right_password(a
 
     assert response.status_code == 200
     assert errors(response) == [
-        "Too many failed logins for this account or from your address. Try again in 5 minute(s)."
+        "Too many failed logins for this account or from your address. Try again in 5 minutes."
     ]
 
 
@@ -93,7 +93,7 @@ def test_attempts_while_locked_do_not_extend_the_lock_and_it_ends(alice, monkeyp
         log_in("alice", "wrong")
     start = time.time()
     monkeypatch.setattr(time, "time", lambda: start + 200)
-    assert "Try again in 2 minute(s)" in errors(log_in("alice", "wrong"))[0]
+    assert "Try again in 2 minutes" in errors(log_in("alice", "wrong"))[0]
 
     monkeypatch.setattr(time, "time", lambda: start + 301)
 

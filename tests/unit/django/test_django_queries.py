@@ -33,10 +33,10 @@ def test_home_warm_reads_session_and_user_only(alice_client, stored):
     assert tables(queries) == ["accounts_portalsession", "auth_user"]
 
 
-def test_home_cold_reads_membership_partner_and_the_list_once(alice_client, stored, django_assert_num_queries):
+def test_home_cold_reads_membership_partner_language_and_the_list_once(alice_client, stored, django_assert_num_queries):
     cache.clear()
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         alice_client.get("/")
 
 

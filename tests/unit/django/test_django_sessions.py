@@ -63,7 +63,7 @@ def test_the_gate_hands_over_a_ticket_that_is_not_the_session_key(alice):
 
 
 def test_a_live_session_is_active_for_its_partner_and_user(alice):
-    assert state(ticket(sign_in())).json() == {"state": "active", "partner": "acme", "user": "alice"}
+    assert state(ticket(sign_in())).json() == {"state": "active", "partner": "acme", "user": "alice", "language": "ko"}
 
 
 @pytest.mark.parametrize("token", ["", "wrong"])

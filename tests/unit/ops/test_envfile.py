@@ -60,6 +60,9 @@ def test_overrides_replace_the_example_values(created):
     ("TRUSTED_PROXIES=10.0.0.0/8 not-a-net", "'not-a-net' is not an address or CIDR"),
     ("DJANGO_SECRET_KEY=short", "at least 32 characters"),
     ("this line has no equals sign", "not NAME=value"),
+    ("PORTAL_LANGUAGE=fr", "must be one of ko, en"),
+    ("PORTAL_TIME_ZONE=Asia/Busan", "must be an IANA time zone"),
+    ("PORTAL_TIME_ZONE=../../etc/passwd", "must be an IANA time zone"),
 ])
 def test_a_bad_line_is_named_with_its_number(created, line, message):
     lines = created.read_text().splitlines()
