@@ -7,8 +7,10 @@ sits idle, a fragment keeps checking the sign-in.
 import streamlit as st
 
 from analytics import ui
+from analytics.i18n import _
 
-st.set_page_config(page_title="Partner analytics", page_icon="📊", layout="wide")
+# The page's title is set by ui once the portal has said which language the partner reads.
+st.set_page_config(page_icon="📊", layout="wide")
 
 portal = ui.open_portal()
 
@@ -16,10 +18,10 @@ portal = ui.open_portal()
 # multipage mechanism, which st.navigation replaces.
 page = st.navigation(
     [
-        st.Page("app_pages/overview.py", title="Overview", icon=":material/table_view:", default=True),
-        st.Page("app_pages/explore.py", title="Explore", icon=":material/bar_chart:"),
-        st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-        st.Page("app_pages/download.py", title="Download", icon=":material/download:"),
+        st.Page("app_pages/overview.py", title=_("Overview"), icon=":material/table_view:", default=True),
+        st.Page("app_pages/explore.py", title=_("Explore"), icon=":material/bar_chart:"),
+        st.Page("app_pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
+        st.Page("app_pages/download.py", title=_("Download"), icon=":material/download:"),
     ]
 )
 ui.sidebar(portal)

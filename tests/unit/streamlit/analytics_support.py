@@ -12,10 +12,25 @@ import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[3] / "services" / "streamlit" / "app" / "streamlit_app.py"
+LOCALE = APP.parent / "locale"
 PARTNER = "acme"
 USER = "ann"
 # The ticket nginx passes for the tab's portal session: an HMAC, 64 hex digits.
 TICKET = "a1" * 32
+
+
+def compile_catalogs(into: Path) -> Path:
+    """Every locale/<lang>/LC_MESSAGES/analytics.po compiled to .mo under `into`, as the image
+    build compiles them; returns the new locale folder."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALE.glob("*/LC_MESSAGES/*.po"):
+        target = into / po.relative_to(LOCALE).with_suffix(".mo")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source, target.open("wb") as out:
+            write_mo(out, read_po(source))
+    return into
 
 
 def sales_frame() -> pl.DataFrame:

@@ -2,6 +2,7 @@
 faked at its boundary, and the identity headers nginx would set."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -14,8 +15,20 @@ import streamlit as st
 from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
-from analytics import datasets, identity, portal_api, settings
-from analytics_support import APP, PARTNER, TICKET, USER, catalog_payload, dataset_entry, sales_frame, write
+from analytics import datasets, i18n, identity, portal_api, settings
+from analytics_support import APP, PARTNER, TICKET, USER, catalog_payload, compile_catalogs, dataset_entry, sales_frame, write
+
+
+@pytest.fixture(scope="session", autouse=True)
+def catalogs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The .mo files the image build makes, compiled here from the repository's .po files with
+    Babel (no gettext tools on the host)."""
+    built = compile_catalogs(tmp_path_factory.mktemp("locale"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(i18n, "LOCALE_DIR", built)
+        i18n.translations.cache_clear()
+        yield built
+    i18n.translations.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +38,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root.mkdir()
     monkeypatch.setenv("INTERNAL_API_TOKEN", "test-token")
     monkeypatch.setenv("DATASETS_DIR", str(root))
+    # The existing tests read English; Korean runs set the portal's answer or this.
+    monkeypatch.setenv("PORTAL_LANGUAGE", "en")
+    monkeypatch.setenv("PORTAL_TIME_ZONE", "Asia/Seoul")
     # Nothing listens there: a test that reaches the network by mistake fails fast.
     monkeypatch.setenv("PORTAL_INTERNAL_URL", "http://127.0.0.1:9")
     settings.get.cache_clear()
@@ -45,14 +61,32 @@ class FakePortal:
     def __init__(self) -> None:
         self.payloads: dict[str, dict] = {}
         self.calls: list[str] = []
+        # English by default: the existing tests read English; Korean runs set "ko".
         self.sessions: dict[str, portal_api.SessionState] = {
-            TICKET: portal_api.SessionState(portal_api.ACTIVE, PARTNER)
+            TICKET: portal_api.SessionState(portal_api.ACTIVE, PARTNER, language="en")
         }
         self.session_calls: list[tuple[str, bool]] = []
+        self.accept_languages: list[str] = []
+        self.saved_languages: list[tuple[str, str]] = []
+        self.refuse_language = False
 
-    def fetch_session(self, ticket: str, config: settings.Settings, activity: bool) -> portal_api.SessionState:
+    def fetch_session(
+        self, ticket: str, config: settings.Settings, activity: bool, accept_language: str = ""
+    ) -> portal_api.SessionState:
         self.session_calls.append((ticket, activity))
-        return self.sessions.get(ticket, portal_api.SessionState("signed_out"))
+        self.accept_languages.append(accept_language)
+        return self.sessions.get(ticket, portal_api.SessionState("signed_out", language="en"))
+
+    def speak(self, language: str, ticket: str = TICKET) -> None:
+        """The portal decides this language for the session from now on."""
+        self.sessions[ticket] = dataclasses.replace(self.sessions[ticket], language=language)
+
+    def save_language(self, ticket: str, language: str, config: settings.Settings) -> None:
+        if self.refuse_language:
+            raise portal_api.PortalError("The language could not be saved just now. Please try again in a moment.")
+        self.saved_languages.append((ticket, language))
+        self.speak(language, ticket)
+        portal_api._sessions.drop(ticket)
 
     def fetch(self, slug: str, config: settings.Settings) -> portal_api.Catalog:
         self.calls.append(slug)
@@ -75,6 +109,7 @@ def portal(monkeypatch: pytest.MonkeyPatch, store: Path) -> FakePortal:
     )
     monkeypatch.setattr(portal_api, "fetch_catalog", fake.fetch)
     monkeypatch.setattr(portal_api, "fetch_session", fake.fetch_session)
+    monkeypatch.setattr(portal_api, "save_language", fake.save_language)
     return fake
 
 
@@ -112,6 +147,17 @@ class PortalServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode()
+                server.requests.append({"path": self.path, "method": "POST", "body": body, **dict(self.headers.items())})
+                status, answer = server.responses.get(f"POST {self.path}", (404, b'{"detail": "not found"}'))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, *args: object) -> None:
                 pass

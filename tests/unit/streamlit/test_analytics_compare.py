@@ -83,7 +83,7 @@ def test_compare_totals_and_per_category():
     ]
     assert result.sentence() == (
         "Total amount is the same in Later and January: 30. "
-        "The largest gap is at shop a: +20 (+200.0 %)."
+        "The largest gap is at shop a: +20 (+200.0%)."
     )
 
 
@@ -102,7 +102,7 @@ def test_count_counts_rows():
     result = compare.compare(compare.Side("A", data), compare.Side("B", data.head(1)), "count", None, compare.Alignment())
     assert (result.total_a, result.total_b, result.pct) == (4.0, 1.0, -75.0)
     assert result.table.is_empty()
-    assert result.sentence() == "Number of rows is 1 in B against 4 in A: lower by 3 (75.0 %)."
+    assert result.sentence() == "Number of rows is 1 in B against 4 in A: lower by 3 (75.0%)."
 
 
 def test_periods_line_up_by_position():
@@ -115,7 +115,7 @@ def test_periods_line_up_by_position():
         {"key": 1, "a": 2.0, "b": 1.0},
         {"key": 2, "a": 0.0, "b": 1.0},
     ]
-    assert "The largest gap is at month 1 of the period: -1 (-50.0 %)." in result.sentence()
+    assert "The largest gap is at month 1 of the period: -1 (-50.0%)." in result.sentence()
 
 
 def test_dates_line_up_by_calendar_step():
@@ -135,8 +135,8 @@ def test_dates_line_up_by_calendar_step():
         (None, None, "Neither A nor B has a value for average x."),
         (None, 3.0, "A has no value for average x, so there is nothing to compare."),
         (0.0, 3.0, "Average x is 3 in B against 0 in A; from a baseline of zero there is no percentage change."),
-        (2.5, 2.0, "Average x is 2 in B against 2.50 in A: lower by 0.5 (20.0 %)."),
-        (1000.0, 1500.0, "Average x is 1,500 in B against 1,000 in A: higher by 500 (50.0 %)."),
+        (2.5, 2.0, "Average x is 2 in B against 2.50 in A: lower by 0.5 (20.0%)."),
+        (1000.0, 1500.0, "Average x is 1,500 in B against 1,000 in A: higher by 500 (50.0%)."),
     ],
 )
 def test_the_sentence_handles_missing_and_zero_baselines(a, b, sentence):

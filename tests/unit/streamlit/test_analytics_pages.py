@@ -319,7 +319,7 @@ def test_compare_two_datasets_side_by_side(app, portal):
     assert not app.exception
     units = sales_frame()["units"].sum()
     assert readable(app.success[0].value).startswith(
-        f"Total units is {2 * units:,} in Sales 2024b against {units:,} in Sales: higher by {units:,} (100.0 %)."
+        f"Total units is {2 * units:,} in Sales 2024b against {units:,} in Sales: higher by {units:,} (100.0%)."
     )
     assert [m.value for m in app.metric] == [f"{units:,}", f"{2 * units:,}", f"{units:,}"]
     table = app.dataframe[0].value

@@ -47,6 +47,8 @@ def test_settings_defaults_and_checks():
         ({"INTERNAL_API_TOKEN": " "}, "INTERNAL_API_TOKEN"),
         ({"INTERNAL_API_TOKEN": "t", "PORTAL_INTERNAL_URL": "django:8000"}, "PORTAL_INTERNAL_URL"),
         ({"INTERNAL_API_TOKEN": "t", "DATASETS_DIR": "datasets"}, "DATASETS_DIR"),
+        ({"INTERNAL_API_TOKEN": "t", "PORTAL_LANGUAGE": "fr"}, "PORTAL_LANGUAGE"),
+        ({"INTERNAL_API_TOKEN": "t", "PORTAL_TIME_ZONE": "Mars/Olympus"}, "PORTAL_TIME_ZONE"),
     ],
 )
 def test_a_bad_setting_is_named(environ, named):
@@ -159,3 +161,38 @@ def test_a_session_state_is_kept_for_a_moment_only(portal_server, monkeypatch):
     assert portal_api.session(TICKET).state == portal_api.ACTIVE
     now[0] += 0.1
     assert portal_api.session(TICKET).state == "signed_out"
+
+
+def test_language_and_time_zone_settings():
+    default = settings.load({"INTERNAL_API_TOKEN": "t"})
+    assert (default.language, str(default.time_zone)) == ("ko", "Asia/Seoul")
+    chosen = settings.load({"INTERNAL_API_TOKEN": "t", "PORTAL_LANGUAGE": "en", "PORTAL_TIME_ZONE": "Europe/Berlin"})
+    assert (chosen.language, str(chosen.time_zone)) == ("en", "Europe/Berlin")
+
+
+def test_the_session_answer_names_the_language_and_passes_the_browsers_order(portal_server):
+    portal_server.answer_session(TICKET, {"state": "active", "partner": "acme", "language": "ko"})
+    state = portal_api.fetch_session(TICKET, settings.get(), activity=True, accept_language="ko-KR,ko;q=0.9,en;q=0.8")
+    assert state == portal_api.SessionState(portal_api.ACTIVE, "acme", language="ko")
+    [request] = portal_server.requests
+    assert request["path"] == f"/internal/sessions/{TICKET}?activity=1&accept_language=ko-KR%2Cko%3Bq%3D0.9%2Cen%3Bq%3D0.8"
+
+
+@pytest.mark.parametrize("answer", [{}, {"language": "fr"}, {"language": None}])
+def test_an_answer_without_a_known_language_names_none(portal_server, answer):
+    portal_server.answer_session(TICKET, {"state": "active", "partner": "acme", **answer})
+    assert portal_api.fetch_session(TICKET, settings.get(), activity=False).language == ""
+
+
+def test_a_language_choice_is_posted_with_the_token(portal_server):
+    portal_server.responses[f"POST /internal/sessions/{TICKET}/language"] = (200, b'{"language": "en"}')
+    portal_api.language(TICKET, "en")
+    [request] = portal_server.requests
+    assert (request["method"], request["body"], request["Authorization"]) == (
+        "POST", '{"language": "en"}', "Bearer test-token"
+    )
+
+
+def test_a_refused_language_choice_is_an_error(portal_server):
+    with pytest.raises(portal_api.PortalError, match="could not be saved"):
+        portal_api.language(TICKET, "en")

@@ -10,8 +10,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from analytics.i18n import N_, _
+
 AGGREGATIONS = ("sum", "mean", "count", "median")
-MISSING_LABEL = "(missing)"
+MISSING_LABEL = N_("(missing)")
+# What a partner reads for each aggregation and step; the keys are what widgets keep.
+AGGREGATION_NAMES = {"sum": N_("sum"), "mean": N_("mean"), "count": N_("count"), "median": N_("median")}
+BUCKET_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month"), "quarter": N_("quarter"), "year": N_("year")}
 
 # Truncation steps for time series, finest first, with a rough length in days to count points.
 BUCKETS = {
@@ -39,8 +44,17 @@ def metric_expr(agg: str, column: str | None) -> pl.Expr:
 
 def metric_label(agg: str, column: str | None) -> str:
     if agg == "count":
-        return "number of rows"
-    return {"sum": "total", "mean": "average", "median": "median"}[agg] + f" {column}"
+        return _("number of rows")
+    template = {"sum": N_("total {column}"), "mean": N_("average {column}"), "median": N_("median {column}")}[agg]
+    return _(template).format(column=column)
+
+
+def aggregation_name(agg: str) -> str:
+    return _(AGGREGATION_NAMES.get(agg, agg))
+
+
+def bucket_name(bucket: str) -> str:
+    return _(BUCKET_NAMES.get(bucket, bucket))
 
 
 def total(frame: pl.LazyFrame, agg: str, column: str | None) -> float | None:
@@ -154,7 +168,7 @@ def scatter(
 
 def _label(column: str) -> pl.Expr:
     """A grouping column as text, with missing values shown as such rather than dropped."""
-    return pl.col(column).cast(pl.String).fill_null(MISSING_LABEL)
+    return pl.col(column).cast(pl.String).fill_null(_(MISSING_LABEL))
 
 
 def _as_date(value: dt.date | dt.datetime) -> dt.date:

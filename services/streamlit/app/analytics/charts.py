@@ -5,12 +5,14 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from analytics import profile
+from analytics import formats, i18n, profile
+from analytics.i18n import N_, _
 
-LINE = "Line over time"
-BAR = "Bar by category"
-HISTOGRAM = "Histogram"
-SCATTER = "Scatter"
+# Kept untranslated by the chart picker (its value survives a switch of language); shown with _().
+LINE = N_("Line over time")
+BAR = N_("Bar by category")
+HISTOGRAM = N_("Histogram")
+SCATTER = N_("Scatter")
 KINDS = (LINE, BAR, HISTOGRAM, SCATTER)
 
 
@@ -19,26 +21,26 @@ def unfit_reason(kind: str, columns: profile.Profile) -> str | None:
     dates = columns.ranged(profile.DATE)
     numbers = columns.ranged(profile.NUMBER)
     if kind == LINE and not dates:
-        return (
+        return _(
             "A line over time needs a date column with at least two different dates, "
             "and this dataset has none."
         )
     if kind == BAR and not columns.names(profile.CATEGORY):
-        return (
-            "A bar chart needs a column of categories (text with at most "
-            f"{profile.MAX_CATEGORIES:,} different values, or yes/no), and this dataset has none."
-        )
+        return _(
+            "A bar chart needs a column of categories (text with at most {n} different values, "
+            "or yes/no), and this dataset has none."
+        ).format(n=formats.number(profile.MAX_CATEGORIES))
     if kind == HISTOGRAM and not numbers:
-        return (
+        return _(
             "A histogram needs a numeric column with at least two different values, "
             "and this dataset has none."
         )
     if kind == SCATTER and len(numbers) < 2:
-        found = f"only one ({numbers[0]})" if numbers else "none"
-        return (
-            "A scatter plot needs two numeric columns with varying values; "
-            f"this dataset has {found}."
-        )
+        if numbers:
+            return _(
+                "A scatter plot needs two numeric columns with varying values; this dataset has only one ({column})."
+            ).format(column=numbers[0])
+        return _("A scatter plot needs two numeric columns with varying values; this dataset has none.")
     return None
 
 
@@ -46,42 +48,76 @@ def _value(title: str) -> alt.Tooltip:
     return alt.Tooltip("value:Q", title=title, format=",.4~f")
 
 
+def _date(field: str, title: str) -> alt.Tooltip:
+    return alt.Tooltip(field, title=title, format=formats.VEGA_DATE[i18n.current()])
+
+
+def _upright(vertical: bool) -> dict:
+    """A vertical axis' title set horizontally above it in Korean: Korean turned on its side
+    cannot be read."""
+    if vertical and i18n.current() == "ko":
+        return {"titleAngle": 0, "titleAnchor": "end", "titleAlign": "left", "titleBaseline": "bottom", "titleY": -8}
+    return {}
+
+
+def _amounts(title: str | None, vertical: bool = True) -> alt.Axis:
+    """A value axis: large amounts in 만/억 for Korean, K/M/B for English."""
+    return alt.Axis(title=title, labelExpr=formats.axis_label_expr(), **_upright(vertical))
+
+
+def _keys(title: str | None, time: bool = False, vertical: bool = False) -> alt.Axis:
+    """An axis of keys (dates, categories): Korean labels stay horizontal, thinned out where
+    they would overlap, since Korean set vertically cannot be read."""
+    if i18n.current() != "ko":
+        return alt.Axis(title=title)
+    extra = {"labelExpr": formats.time_label_expr()} if time else {}
+    # Labels kept whole where they fit: a level label cannot use the room a slanted one has.
+    return alt.Axis(title=title, labelAngle=0, labelOverlap=True, labelLimit=400, **extra, **_upright(vertical))
+
+
+def localised(chart: alt.Chart) -> alt.Chart:
+    """The chart with the session's number and time format locale: month and day names, and
+    separators in axes and tooltips, as the partner's language writes them."""
+    return chart.configure(locale=formats.vega_locale())
+
+
 def line(frame: pl.DataFrame, date_title: str, value_title: str, series_title: str | None) -> alt.Chart:
     encoding = {
-        "x": alt.X("period:T", title=date_title),
-        "y": alt.Y("value:Q", title=value_title),
-        "tooltip": [alt.Tooltip("period:T", title=date_title), _value(value_title)],
+        "x": alt.X("period:T", axis=_keys(date_title, time=True)),
+        "y": alt.Y("value:Q", axis=_amounts(value_title)),
+        "tooltip": [_date("period:T", date_title), _value(value_title)],
     }
     if series_title is not None:
         encoding["color"] = alt.Color("series:N", title=series_title)
         encoding["tooltip"].append(alt.Tooltip("series:N", title=series_title))
-    return alt.Chart(frame).mark_line(point=frame.height <= 60).encode(**encoding)
+    return localised(alt.Chart(frame).mark_line(point=frame.height <= 60).encode(**encoding))
 
 
 def bars(frame: pl.DataFrame, category_title: str, value_title: str) -> alt.Chart:
-    return (
+    return localised(
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("value:Q", title=value_title),
-            y=alt.Y("category:N", title=category_title, sort="-x"),
+            x=alt.X("value:Q", axis=_amounts(value_title, vertical=False)),
+            y=alt.Y("category:N", sort="-x", axis=_keys(category_title, vertical=True)),
             tooltip=[alt.Tooltip("category:N", title=category_title), _value(value_title)],
         )
     )
 
 
 def histogram(frame: pl.DataFrame, value_title: str) -> alt.Chart:
-    return (
+    rows = _("rows")
+    return localised(
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("start:Q", title=value_title, bin="binned"),
+            x=alt.X("start:Q", bin="binned", axis=_amounts(value_title, vertical=False)),
             x2="end:Q",
-            y=alt.Y("count:Q", title="rows"),
+            y=alt.Y("count:Q", axis=_amounts(rows)),
             tooltip=[
-                alt.Tooltip("start:Q", title="from", format=",.4~f"),
-                alt.Tooltip("end:Q", title="to", format=",.4~f"),
-                alt.Tooltip("count:Q", title="rows", format=","),
+                alt.Tooltip("start:Q", title=_("from"), format=",.4~f"),
+                alt.Tooltip("end:Q", title=_("to"), format=",.4~f"),
+                alt.Tooltip("count:Q", title=rows, format=","),
             ],
         )
     )
@@ -89,13 +125,16 @@ def histogram(frame: pl.DataFrame, value_title: str) -> alt.Chart:
 
 def scatter(frame: pl.DataFrame, x_title: str, y_title: str, series_title: str | None) -> alt.Chart:
     encoding = {
-        "x": alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False)),
-        "y": alt.Y("y:Q", title=y_title, scale=alt.Scale(zero=False)),
-        "tooltip": [alt.Tooltip("x:Q", title=x_title), alt.Tooltip("y:Q", title=y_title)],
+        "x": alt.X("x:Q", axis=_amounts(x_title, vertical=False), scale=alt.Scale(zero=False)),
+        "y": alt.Y("y:Q", axis=_amounts(y_title), scale=alt.Scale(zero=False)),
+        "tooltip": [
+            alt.Tooltip("x:Q", title=x_title, format=",.4~f"),
+            alt.Tooltip("y:Q", title=y_title, format=",.4~f"),
+        ],
     }
     if series_title is not None:
         encoding["color"] = alt.Color("series:N", title=series_title)
-    return alt.Chart(frame).mark_circle(opacity=0.5, size=20).encode(**encoding)
+    return localised(alt.Chart(frame).mark_circle(opacity=0.5, size=20).encode(**encoding))
 
 
 def overlay(
@@ -110,21 +149,22 @@ def overlay(
     )
     key_dtype = table.schema["key"]
     color = alt.Color("side:N", title=None, sort=[label_a, label_b])
-    value = alt.Y("value:Q", title=value_title)
-    tooltip = [alt.Tooltip("key", title=key_title), "side:N", _value(value_title)]
+    value = alt.Y("value:Q", axis=_amounts(value_title))
+    side = alt.Tooltip("side:N", title=_("side"))
     if key_dtype == pl.Date or key_dtype.is_integer():
-        key = alt.X("key:T" if key_dtype == pl.Date else "key:O", title=key_title)
+        key_tip = _date("key:T", key_title) if key_dtype == pl.Date else alt.Tooltip("key:O", title=key_title)
+        key = alt.X("key:T" if key_dtype == pl.Date else "key:O", axis=_keys(key_title, time=key_dtype == pl.Date))
         chart = alt.Chart(long).mark_line(point=True)
-        return chart.encode(x=key, y=value, color=color, tooltip=tooltip)
-    return (
+        return localised(chart.encode(x=key, y=value, color=color, tooltip=[key_tip, side, _value(value_title)]))
+    return localised(
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("key:N", title=key_title),
+            x=alt.X("key:N", axis=_keys(key_title)),
             xOffset=alt.XOffset("side:N", sort=[label_a, label_b]),
             y=value,
             color=color,
-            tooltip=tooltip,
+            tooltip=[alt.Tooltip("key:N", title=key_title), side, _value(value_title)],
         )
     )
 
@@ -135,13 +175,13 @@ def totals(
     frame = pl.DataFrame(
         {"side": [label_a, label_b], "value": [a, b]}, schema={"side": pl.String, "value": pl.Float64}
     )
-    return (
+    return localised(
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("side:N", title=None, sort=[label_a, label_b]),
-            y=alt.Y("value:Q", title=value_title),
+            x=alt.X("side:N", sort=[label_a, label_b], axis=_keys(None)),
+            y=alt.Y("value:Q", axis=_amounts(value_title)),
             color=alt.Color("side:N", legend=None, sort=[label_a, label_b]),
-            tooltip=["side:N", _value(value_title)],
+            tooltip=[alt.Tooltip("side:N", title=_("side")), _value(value_title)],
         )
     )

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analytics import aggregate
+from analytics import aggregate, formats
+from analytics.i18n import N_, _
 
 # Aggregations for which "no rows" means zero rather than "no value".
 _ZERO_WHEN_EMPTY = ("sum", "count")
@@ -78,7 +79,9 @@ class Alignment:
     def key_title(self) -> str:
         if self.column is None:
             return ""
-        return self.column if self.bucket is None else f"{self.column} ({self.bucket})"
+        if self.bucket is None:
+            return self.column
+        return _("{column} ({step})").format(column=self.column, step=aggregate.bucket_name(self.bucket))
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,10 @@ def compare(a: Side, b: Side, agg: str, value: str | None, alignment: Alignment)
         total_a=aggregate.total(a.frame, agg, value),
         total_b=aggregate.total(b.frame, agg, value),
         table=table,
-        key_title=f"{alignment.bucket} of the period" if positional else alignment.key_title,
+        key_title=(
+            _("{step} of the period").format(step=aggregate.bucket_name(alignment.bucket))
+            if positional else alignment.key_title
+        ),
         position_unit=alignment.bucket if positional else None,
     )
 
@@ -136,7 +142,7 @@ def compare(a: Side, b: Side, agg: str, value: str | None, alignment: Alignment)
 def _grouped(side: Side, agg: str, value: str | None, alignment: Alignment) -> pl.DataFrame:
     column = alignment.column
     if alignment.bucket is None:
-        key = pl.col(column).cast(pl.String).fill_null(aggregate.MISSING_LABEL)
+        key = pl.col(column).cast(pl.String).fill_null(_(aggregate.MISSING_LABEL))
     elif side.start is not None:
         key = _position(column, alignment.bucket, side.start)
     else:
@@ -164,12 +170,14 @@ def display_table(c: Comparison) -> pl.DataFrame:
 
 
 def segment_label(column: str, values: list[str]) -> str:
-    shown = ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+    shown = ", ".join(values[:3])
+    if len(values) > 3:
+        shown = _("{values} and {n} more").format(values=shown, n=formats.number(len(values) - 3))
     return f"{column}: {shown}"
 
 
 def period_label(start: dt.date, end: dt.date) -> str:
-    return f"{start} to {end}"
+    return _("{start} to {end}").format(start=formats.date(start), end=formats.date(end))
 
 
 def halves(low: dt.date, high: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
@@ -180,25 +188,29 @@ def halves(low: dt.date, high: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[
 
 def summarise(c: Comparison) -> str:
     """One plain sentence on the totals, and one on the largest gap when there is a table."""
-    metric = c.metric[0].upper() + c.metric[1:]
+    # Whole sentences per case, not pieces: word order differs between the languages.
     a, b = c.total_a, c.total_b
+    names = {"a": c.label_a, "b": c.label_b, "metric": c.metric, "metric_cap": c.metric[:1].upper() + c.metric[1:]}
     if a is None and b is None:
-        first = f"Neither {c.label_a} nor {c.label_b} has a value for {c.metric}."
+        first = _("Neither {a} nor {b} has a value for {metric}.").format(**names)
     elif a is None or b is None:
         empty = c.label_a if a is None else c.label_b
-        first = f"{empty} has no value for {c.metric}, so there is nothing to compare."
+        first = _("{side} has no value for {metric}, so there is nothing to compare.").format(side=empty, **names)
     elif a == b:
-        first = f"{metric} is the same in {c.label_b} and {c.label_a}: {fmt(a)}."
+        first = _("{metric_cap} is the same in {b} and {a}: {value}.").format(value=fmt(a), **names)
     elif c.pct is None:
-        first = (
-            f"{metric} is {fmt(b)} in {c.label_b} against {fmt(a)} in {c.label_a}; "
-            f"from a baseline of zero there is no percentage change."
-        )
+        first = _(
+            "{metric_cap} is {value_b} in {b} against {value_a} in {a}; "
+            "from a baseline of zero there is no percentage change."
+        ).format(value_a=fmt(a), value_b=fmt(b), **names)
     else:
-        direction = "higher" if b > a else "lower"
-        first = (
-            f"{metric} is {fmt(b)} in {c.label_b} against {fmt(a)} in {c.label_a}: "
-            f"{direction} by {fmt(abs(b - a))} ({abs(c.pct):.1f} %)."
+        template = (
+            N_("{metric_cap} is {value_b} in {b} against {value_a} in {a}: higher by {gap} ({pct}).")
+            if b > a else
+            N_("{metric_cap} is {value_b} in {b} against {value_a} in {a}: lower by {gap} ({pct}).")
+        )
+        first = _(template).format(
+            value_a=fmt(a), value_b=fmt(b), gap=fmt(abs(b - a)), pct=formats.percent(abs(c.pct) / 100), **names
         )
     return f"{first} {_largest_gap(c)}".strip()
 
@@ -211,19 +223,24 @@ def _largest_gap(c: Comparison) -> str:
         return ""
     row = gaps.sort(pl.col("delta").abs(), descending=True).row(0, named=True)
     if c.position_unit is not None:
-        where = f"{c.position_unit} {row['key']} of the period"
+        where = _("{step} {n} of the period").format(step=aggregate.bucket_name(c.position_unit), n=row["key"])
     else:
-        where = f"{c.key_title} {row['key']}"
-    pct = "" if row["delta %"] is None else f" ({row['delta %']:+.1f} %)"
-    return f"The largest gap is at {where}: {_signed(row['delta'])}{pct}."
+        key = formats.date(row["key"]) if isinstance(row["key"], dt.date) else row["key"]
+        where = f"{c.key_title} {key}"
+    gap = _signed(row["delta"])
+    if row["delta %"] is not None:
+        gap = f"{gap} ({formats.percent(row['delta %'] / 100, signed=True)})"
+    return _("The largest gap is at {where}: {gap}.").format(where=where, gap=gap)
 
 
 def fmt(value: float | None) -> str:
     if value is None:
         return "–"
     if float(value).is_integer() or abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3g}"
+        return formats.number(round(value), digits=0)
+    if abs(value) >= 1:
+        return formats.number(value, digits=2, fixed=True)
+    return formats.number(float(f"{value:.3g}"), digits=6)
 
 
 def _signed(value: float) -> str:

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analytics import profile
+from analytics.i18n import lazy_
 from analytics.settings import DatasetLimits
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def resolve_path(datasets_dir: Path, partner: str, relative: str) -> Path:
     folder is refused as firmly as '..' or an absolute path.
     """
     refused = PathRefused(
-        f"The dataset's file {relative!r} is outside your folder, so it was not opened."
+        lazy_("The dataset's file {relative!r} is outside your folder, so it was not opened.", relative=relative)
     )
     parts = PurePosixPath(relative)
     if not relative or "\0" in relative or parts.is_absolute() or ".." in parts.parts:
@@ -107,13 +108,15 @@ def read(path: Path, limits: DatasetLimits) -> LoadedDataset:
     except FileNotFoundError as error:
         log.warning("dataset file missing: %s", path)
         raise DatasetError(
-            "Its file is missing from the dataset store. Please upload it again in the portal."
+            lazy_("Its file is missing from the dataset store. Please upload it again in the portal.")
         ) from error
     except (OSError, pl.exceptions.PolarsError, pa.ArrowException) as error:
         log.warning("dataset file unreadable: %s: %s", path, error)
         raise DatasetError(
-            "Its file could not be read as Parquet: it may be damaged. "
-            "Please upload it again in the portal."
+            lazy_(
+                "Its file could not be read as Parquet: it may be damaged. "
+                "Please upload it again in the portal."
+            )
         ) from error
     frame = normalise(frame)
     return LoadedDataset(frame=frame, profile=profile.build(frame))
@@ -125,8 +128,10 @@ def check(path: Path, limits: DatasetLimits) -> None:
     metadata, schema = parquet.metadata, parquet.schema_arrow
     if metadata.num_columns > limits.columns:
         raise DatasetTooBig(
-            f"It has {metadata.num_columns:,} columns; the analytics take at most {limits.columns:,} "
-            "(DATASET_MAX_COLUMNS)."
+            lazy_(
+                "It has {columns} columns; the analytics take at most {limit} (DATASET_MAX_COLUMNS).",
+                columns=f"{metadata.num_columns:,}", limit=f"{limits.columns:,}",
+            )
         )
     groups = [metadata.row_group(index) for index in range(metadata.num_row_groups)]
     rows = max(metadata.num_rows, sum(group.num_rows for group in groups))
@@ -145,9 +150,11 @@ def check(path: Path, limits: DatasetLimits) -> None:
             chunk = group.column(index)
             if chunk.total_uncompressed_size > chunk.num_values * ceiling + PARQUET_OVERHEAD_BYTES:
                 raise DatasetTooBig(
-                    f"Its column “{chunk.path_in_schema}” holds a value longer than {limits.cell_bytes:,} bytes; "
-                    f"the analytics take at most {limits.cell_bytes:,} bytes in one value "
-                    "(DATASET_MAX_CELL_BYTES)."
+                    lazy_(
+                        "Its column “{column}” holds a value longer than {limit} bytes; the analytics take "
+                        "at most {limit} bytes in one value (DATASET_MAX_CELL_BYTES).",
+                        column=chunk.path_in_schema, limit=f"{limits.cell_bytes:,}",
+                    )
                 )
     memory, seen = 0, 0
     for batch in _batches(path, parquet.metadata, schema):
@@ -161,8 +168,11 @@ def check(path: Path, limits: DatasetLimits) -> None:
             if longest > limits.cell_bytes:
                 row = seen + pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py() + 1
                 raise DatasetTooBig(
-                    f"Row {row:,} of its column “{field.name}” holds a value of {longest:,} bytes; the "
-                    f"analytics take at most {limits.cell_bytes:,} bytes in one value (DATASET_MAX_CELL_BYTES)."
+                    lazy_(
+                        "Row {row} of its column “{column}” holds a value of {size} bytes; the analytics "
+                        "take at most {limit} bytes in one value (DATASET_MAX_CELL_BYTES).",
+                        row=f"{row:,}", column=field.name, size=f"{longest:,}", limit=f"{limits.cell_bytes:,}",
+                    )
                 )
             memory += TEXT_OFFSET_BYTES * len(column) + (pc.sum(lengths).as_py() or 0)
         seen += batch.num_rows
@@ -203,15 +213,24 @@ def _batches(path: Path, metadata: pq.FileMetaData, schema: pa.Schema):
 
 def _too_many_rows(rows: int, limits: DatasetLimits) -> DatasetTooBig:
     return DatasetTooBig(
-        f"It has {rows:,} rows; the analytics take at most {limits.rows:,} (DATASET_MAX_ROWS)."
+        lazy_(
+            "It has {rows} rows; the analytics take at most {limit} (DATASET_MAX_ROWS).",
+            rows=f"{rows:,}", limit=f"{limits.rows:,}",
+        )
     )
 
 
 def _too_big(size: int, limits: DatasetLimits, qualifier: str) -> DatasetTooBig:
-    return DatasetTooBig(
-        f"Once read, it takes {qualifier}{size / 2**20:,.1f} MB of memory; the analytics take at most "
-        f"{limits.memory_bytes / 2**20:,.1f} MB for one dataset (DATASET_MAX_MEMORY_MB)."
-    )
+    values = {"size": f"{size / 2**20:,.1f}", "limit": f"{limits.memory_bytes / 2**20:,.1f}"}
+    if qualifier == "at least ":
+        return DatasetTooBig(lazy_(
+            "Once read, it takes at least {size} MB of memory; the analytics take at most {limit} MB "
+            "for one dataset (DATASET_MAX_MEMORY_MB).", **values,
+        ))
+    return DatasetTooBig(lazy_(
+        "Once read, it takes more than {size} MB of memory; the analytics take at most {limit} MB "
+        "for one dataset (DATASET_MAX_MEMORY_MB).", **values,
+    ))
 
 
 def _width(arrow_type: pa.DataType) -> int | None:
@@ -301,7 +320,8 @@ class DatasetCache:
         try:
             kept: LoadedDataset | str = read()
         except DatasetTooBig as refused:
-            kept = str(refused)
+            # The message itself, not its text: each session reads it in its own language.
+            kept = refused.args[0]
         except BaseException as error:
             with self._lock:
                 del self._loading[(path, version)]

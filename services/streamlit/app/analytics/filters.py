@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 import polars as pl
 
+from analytics import formats
+from analytics.i18n import _
+
 
 @dataclass(frozen=True)
 class DateRange:
@@ -19,7 +22,9 @@ class DateRange:
         return pl.col(self.column).dt.date().is_between(self.start, self.end)
 
     def describe(self) -> str:
-        return f"{self.column} from {self.start} to {self.end}"
+        return _("{column} from {start} to {end}").format(
+            column=self.column, start=formats.date(self.start), end=formats.date(self.end)
+        )
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class OneOf:
         return pl.col(self.column).cast(pl.String).is_in(list(self.values))
 
     def describe(self) -> str:
-        return f"{self.column} is {', '.join(self.values)}"
+        return _("{column} is {values}").format(column=self.column, values=", ".join(self.values))
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,9 @@ class Between:
         return pl.col(self.column).is_between(self.low, self.high)
 
     def describe(self) -> str:
-        return f"{self.column} from {self.low:g} to {self.high:g}"
+        return _("{column} from {low} to {high}").format(
+            column=self.column, low=formats.number(self.low, digits=4), high=formats.number(self.high, digits=4)
+        )
 
 
 Filter = DateRange | OneOf | Between
@@ -57,4 +64,4 @@ def apply(frame: pl.LazyFrame, filters: Sequence[Filter]) -> pl.LazyFrame:
 
 
 def describe(filters: Sequence[Filter]) -> str:
-    return "; ".join(f.describe() for f in filters) if filters else "no filters"
+    return "; ".join(f.describe() for f in filters) if filters else _("no filters")

@@ -5,11 +5,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 
 from analytics import settings
+from analytics.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class SessionState:
     state: str
     partner: str = ""
     reason: str = ""
+    # The language the portal decided for this user; "" from a portal that does not say.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,31 +80,34 @@ class Catalog:
         return next((d for d in self.datasets if d.id == dataset_id), None)
 
 
-def _get(path: str, config: settings.Settings, logged_as: str | None = None) -> requests.Response:
-    """GET a path of the internal API; raises PortalError with a message for the partner.
-    `logged_as`: the path as the log may show it (a session's ticket stays out of logs)."""
-    url = f"{config.portal_internal_url}{path}"
-    shown = f"{config.portal_internal_url}{logged_as or path}"
-    headers = {
+def _headers(config: settings.Settings) -> dict[str, str]:
+    return {
         "Authorization": f"Bearer {config.internal_api_token}",
         # Part of the internal API's contract: Django accepts these calls under this host name,
         # whatever name the service has on the Compose network.
         "Host": "localhost",
         "Accept": "application/json",
     }
+
+
+def _get(path: str, config: settings.Settings, logged_as: str | None = None) -> requests.Response:
+    """GET a path of the internal API; raises PortalError with a message for the partner.
+    `logged_as`: the path as the log may show it (a session's ticket stays out of logs)."""
+    url = f"{config.portal_internal_url}{path}"
+    shown = f"{config.portal_internal_url}{logged_as or path}"
     try:
-        response = requests.get(url, headers=headers, timeout=TIMEOUT_SECONDS)
+        response = requests.get(url, headers=_headers(config), timeout=TIMEOUT_SECONDS)
     except requests.RequestException as error:
         log.warning("internal API unreachable at %s: %s", shown, error)
         raise PortalUnavailable(
-            "The portal could not be reached just now, so your datasets cannot be listed. "
-            "Please try again in a moment."
+            _("The portal could not be reached just now, so your datasets cannot be listed. "
+            "Please try again in a moment.")
         ) from error
     if response.status_code != 200:
         log.warning("internal API answered %s for %s", response.status_code, shown)
     if response.status_code in (401, 403):
         raise PortalError(
-            "The portal refused the analytics service's request (check INTERNAL_API_TOKEN)."
+            _("The portal refused the analytics service's request (check INTERNAL_API_TOKEN).")
         )
     return response
 
@@ -109,39 +115,67 @@ def _get(path: str, config: settings.Settings, logged_as: str | None = None) -> 
 def _json(response: requests.Response) -> dict:
     if response.status_code != 200:
         raise PortalUnavailable(
-            f"The portal answered with an error ({response.status_code}). "
-            "Please try again in a moment."
+            _("The portal answered with an error ({status}). Please try again in a moment.").format(
+                status=response.status_code
+            )
         )
     try:
         return response.json()
     except ValueError as error:
         log.warning("internal API answer not understood: %r", error)
-        raise PortalError("The portal's answer could not be understood.") from error
+        raise PortalError(_("The portal's answer could not be understood.")) from error
 
 
 def fetch_catalog(slug: str, config: settings.Settings) -> Catalog:
     """Ask the portal for a partner's datasets. Raises PortalError with a readable message."""
     response = _get(f"/internal/partners/{quote(slug, safe='')}/datasets", config)
     if response.status_code == 404:
-        raise UnknownPartner(f"The portal does not know the partner {slug!r}.")
+        raise UnknownPartner(_("The portal does not know the partner {slug!r}.").format(slug=slug))
     try:
         return parse_catalog(_json(response))
     except (KeyError, TypeError) as error:
         log.warning("internal API answer not understood for %s: %r", response.url, error)
-        raise PortalError("The portal's answer could not be understood.") from error
+        raise PortalError(_("The portal's answer could not be understood.")) from error
 
 
-def fetch_session(ticket: str, config: settings.Settings, activity: bool) -> SessionState:
+def fetch_session(
+    ticket: str, config: settings.Settings, activity: bool, accept_language: str = ""
+) -> SessionState:
     """Ask the portal whether the sign-in behind a tab still holds. `activity`: the partner did
-    something, which keeps the portal session from idling out."""
-    query = "?activity=1" if activity else ""
+    something, which keeps the portal session from idling out. `accept_language`: the tab's
+    browser's, which the portal weighs when the user saved no language."""
+    params = {"activity": "1"} if activity else {}
+    if accept_language:
+        params["accept_language"] = accept_language
+    query = f"?{urlencode(params)}" if params else ""
     path = f"/internal/sessions/{quote(ticket, safe='')}{query}"
     payload = _json(_get(path, config, logged_as=f"/internal/sessions/…{query}"))
     state = payload.get("state") if isinstance(payload, dict) else None
     if state not in SESSION_STATES:
         log.warning("internal API session answer not understood: %r", payload)
-        raise PortalError("The portal's answer could not be understood.")
-    return SessionState(state, str(payload.get("partner") or ""), str(payload.get("reason") or ""))
+        raise PortalError(_("The portal's answer could not be understood."))
+    language = payload.get("language")
+    return SessionState(
+        state,
+        str(payload.get("partner") or ""),
+        str(payload.get("reason") or ""),
+        language if language in settings.LANGUAGES else "",
+    )
+
+
+def save_language(ticket: str, language: str, config: settings.Settings) -> None:
+    """Save the user's choice of language on the account, for the portal and the analytics
+    alike. Raises PortalError with a message for the partner."""
+    url = f"{config.portal_internal_url}/internal/sessions/{quote(ticket, safe='')}/language"
+    try:
+        response = requests.post(url, json={"language": language}, headers=_headers(config), timeout=TIMEOUT_SECONDS)
+    except requests.RequestException as error:
+        log.warning("internal API unreachable for a language choice: %s", error)
+        raise PortalUnavailable(_("The portal could not be reached just now. Please try again in a moment.")) from error
+    if response.status_code != 200:
+        log.warning("internal API answered %s to a language choice", response.status_code)
+        raise PortalError(_("The language could not be saved just now. Please try again in a moment."))
+    _sessions.drop(ticket)
 
 
 def parse_catalog(payload: dict) -> Catalog:
@@ -200,6 +234,10 @@ class _Recent:
             self._kept[key] = (now, fresh)
         return fresh
 
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._kept.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
@@ -215,9 +253,14 @@ def catalog(slug: str) -> Catalog:
     return _catalogs.get(slug, lambda: fetch_catalog(slug, settings.get()))
 
 
-def session(ticket: str, activity: bool = False) -> SessionState:
+def session(ticket: str, activity: bool = False, accept_language: str = "") -> SessionState:
     """The state of the portal session behind a tab, kept for SESSION_CACHE_SECONDS."""
-    return _sessions.get(ticket, lambda: fetch_session(ticket, settings.get(), activity))
+    return _sessions.get(ticket, lambda: fetch_session(ticket, settings.get(), activity, accept_language))
+
+
+def language(ticket: str, chosen: str) -> None:
+    """Save the language a partner picked; the next answer on the session names it."""
+    save_language(ticket, chosen, settings.get())
 
 
 def forget() -> None:

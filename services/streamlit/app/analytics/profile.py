@@ -11,6 +11,8 @@ from typing import Any
 
 import polars as pl
 
+from analytics import formats
+
 NUMBER = "number"
 DATE = "date"
 CATEGORY = "category"
@@ -77,8 +79,8 @@ class Profile:
         return pl.DataFrame(
             {
                 "column": [c.name for c in dates],
-                "earliest": [None if c.low is None else str(c.low) for c in dates],
-                "latest": [None if c.high is None else str(c.high) for c in dates],
+                "earliest": [None if c.low is None else formats.day_or_time(c.low) for c in dates],
+                "latest": [None if c.high is None else formats.day_or_time(c.high) for c in dates],
             },
             schema={"column": pl.String, "earliest": pl.String, "latest": pl.String},
         )

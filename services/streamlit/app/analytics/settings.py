@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,10 @@ from urllib.parse import urlsplit
 
 DEFAULT_PORTAL_INTERNAL_URL = "http://django:8000"
 DEFAULT_DATASETS_DIR = "/datasets"
+# The languages the analytics speak; .env.example's defaults for language and zone.
+LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "ko"
+DEFAULT_TIME_ZONE = "Asia/Seoul"
 
 
 class SettingsError(ValueError):
@@ -38,6 +43,9 @@ class Settings:
     internal_api_token: str
     datasets_dir: Path
     dataset_limits: DatasetLimits = field(default_factory=DatasetLimits)
+    # The language when neither the portal nor the gate names one.
+    language: str = DEFAULT_LANGUAGE
+    time_zone: zoneinfo.ZoneInfo = field(default_factory=lambda: zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE))
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -61,11 +69,23 @@ def load(environ: Mapping[str, str]) -> Settings:
         cell_bytes=_whole(environ, "DATASET_MAX_CELL_BYTES", defaults.cell_bytes),
         memory_bytes=_whole(environ, "DATASET_MAX_MEMORY_MB", defaults.memory_bytes // 2**20) * 2**20,
     )
+    language = environ.get("PORTAL_LANGUAGE", "").strip() or DEFAULT_LANGUAGE
+    if language not in LANGUAGES:
+        raise SettingsError(f"PORTAL_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    zone = environ.get("PORTAL_TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
+    try:
+        time_zone = zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise SettingsError(
+            f"PORTAL_TIME_ZONE must be an IANA time zone such as {DEFAULT_TIME_ZONE}, not {zone!r}"
+        ) from error
     return Settings(
         portal_internal_url=url.rstrip("/"),
         internal_api_token=token,
         datasets_dir=datasets_dir,
         dataset_limits=limits,
+        language=language,
+        time_zone=time_zone,
     )
 
 

@@ -11,9 +11,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+import polars as pl
 import streamlit as st
 
-from analytics import datasets, filters, identity, portal_api, profile, settings
+from analytics import datasets, filters, formats, i18n, identity, portal_api, profile, settings
+from analytics.i18n import N_, _
 
 PORTAL_URL = "/"
 APP_URL = "/app/"
@@ -26,19 +28,25 @@ _WATCH_MISSES = "session-watch-misses"
 DATASET_KEY = "dataset"
 _PORTAL_STATE = "portal"
 _NONE = "(none)"
+LANGUAGE_HEADER = "X-Portal-Language"
+_LANGUAGE_CHOICE = "language-choice"
+_LANGUAGE_ERROR = "language-error"
+# Messages are kept untranslated and translated where shown, in the session's language.
 SIGNED_OUT = {
-    "": "You are signed out of the portal, so the analytics show nothing more. Sign in again to go on.",
-    "idle": "You were signed out of the portal after a while without activity, so the analytics "
-            "show nothing more. Sign in again to go on.",
-    "expired": "Your sign-in to the portal has ended (it lasts a limited time), so the analytics "
-               "show nothing more. Sign in again to go on.",
+    "": N_("You are signed out of the portal, so the analytics show nothing more. Sign in again to go on."),
+    "idle": N_("You were signed out of the portal after a while without activity, so the analytics "
+               "show nothing more. Sign in again to go on."),
+    "expired": N_("Your sign-in to the portal has ended (it lasts a limited time), so the analytics "
+                  "show nothing more. Sign in again to go on."),
 }
-PARTNER_CHANGED = (
+PARTNER_CHANGED = N_(
     "In the portal you now act for another partner, so this tab shows nothing more. "
     "Open the analytics again to see that partner's data."
 )
-NO_PARTNER = "Your account is no longer linked to a partner, so the analytics show nothing more."
-PARTNER_INACTIVE = "Your partner account is not active, so its datasets are not shown."
+NO_PARTNER = N_("Your account is no longer linked to a partner, so the analytics show nothing more.")
+PARTNER_INACTIVE = N_("Your partner account is not active, so its datasets are not shown.")
+# st.date_input's display forms nearest each language's.
+_DATE_INPUT = {"ko": "YYYY.MM.DD", "en": "MM/DD/YYYY"}
 # CommonMark reads any ASCII punctuation mark after a backslash as that character, nothing more.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
@@ -61,9 +69,14 @@ def kept(key: str) -> dict[str, str]:
     return {"key": key, "persist_state": "session"}
 
 
-def portal_link(text: str = "← Back to the portal") -> None:
+def portal_link(text: str | None = None) -> None:
     # Same tab: the portal is the app this one lives in, not another site.
+    text = _("← Back to the portal") if text is None else text
     st.markdown(f'<a href="{PORTAL_URL}" target="_self">{text}</a>', unsafe_allow_html=True)
+
+
+def title() -> str:
+    return _("Partner analytics")
 
 
 def open_portal() -> Portal:
@@ -71,12 +84,13 @@ def open_portal() -> Portal:
     run, so no page below the gate runs without an identity whose sign-in still holds."""
     who = identity.current()
     if who is None:
-        st.title("Partner analytics")
+        _speak(_fallback_language())
+        st.title(title())
         st.warning(
-            "Please open the analytics through the partner portal: they show a partner's data "
-            "only to someone signed in there."
+            _("Please open the analytics through the partner portal: they show a partner's data "
+              "only to someone signed in there.")
         )
-        portal_link("Go to the portal")
+        portal_link(_("Go to the portal"))
         st.stop()
     _require_sign_in(who)
     try:
@@ -84,7 +98,7 @@ def open_portal() -> Portal:
     except portal_api.PortalError as error:
         _stop_with_error(str(error))
     if not catalog.active:
-        _stop_with_error(PARTNER_INACTIVE)
+        _stop_with_error(_(PARTNER_INACTIVE))
     portal = Portal(who=who, catalog=catalog)
     st.session_state[_PORTAL_STATE] = portal
     return portal
@@ -99,7 +113,7 @@ def watch_session() -> None:
     shows why instead of the partner's data."""
     who = identity.current()
     try:
-        ended = who is None or _ended(who, portal_api.session(who.ticket, activity=False))
+        ended = who is None or _ended(who, portal_api.session(who.ticket, False, _accept_language()))
     except (settings.SettingsError, portal_api.PortalError):
         misses = st.session_state.get(_WATCH_MISSES, 0) + 1
         st.session_state[_WATCH_MISSES] = misses
@@ -114,7 +128,7 @@ def still_signed_in(who: identity.Identity) -> bool:
     """Whether the sign-in behind the tab holds, for work a click starts without a rerun (a
     download's file is made when its button is clicked). A portal that does not answer: no."""
     try:
-        return _ended(who, portal_api.session(who.ticket, activity=True)) is None
+        return _ended(who, portal_api.session(who.ticket, True, _accept_language())) is None
     except (settings.SettingsError, portal_api.PortalError):
         return False
 
@@ -130,15 +144,46 @@ def _ended(who: identity.Identity, session: portal_api.SessionState) -> str | No
     return SIGNED_OUT.get(session.reason, SIGNED_OUT[""])
 
 
+def _speak(language: str) -> None:
+    """The session reads `language` from here on, the browser's tab title included."""
+    i18n.set_current(language)
+    st.set_page_config(page_title=title())
+
+
+def _accept_language() -> str:
+    """The tab's browser's languages; every check sends them, since any check's answer may be
+    the one a rerun reads from the cache."""
+    return identity.request_headers().get("Accept-Language", "")
+
+
+def _fallback_language() -> str:
+    """The language when the portal does not name one: the gate's header, then PORTAL_LANGUAGE."""
+    sent = identity.request_headers().get(LANGUAGE_HEADER, "").strip().lower()
+    if sent in settings.LANGUAGES:
+        return sent
+    try:
+        return settings.get().language
+    except settings.SettingsError:
+        return settings.DEFAULT_LANGUAGE
+
+
 def _require_sign_in(who: identity.Identity) -> None:
     """Ends the run with why the sign-in behind this tab is over, if it is; a partner's rerun
-    counts as activity on the portal session."""
+    counts as activity on the portal session. The portal's answer also names the language, so a
+    switch in the portal applies here at the next rerun."""
+    # Until the portal answers, a tab's first run speaks the gate's language (an error from the
+    # portal is shown in it); a later run keeps the last answer's.
+    if i18n.STATE_KEY not in st.session_state:
+        i18n.set_current(_fallback_language())
     try:
-        ended = _ended(who, portal_api.session(who.ticket, activity=True))
+        session = portal_api.session(who.ticket, activity=True, accept_language=_accept_language())
     except settings.SettingsError as error:
-        _stop_with_error(f"The analytics service is not configured correctly: {error}")
+        _stop_with_error(_("The analytics service is not configured correctly: {error}").format(error=error))
     except portal_api.PortalError as error:
         _stop_with_error(str(error))
+    language = session.language or _fallback_language()
+    _speak(language)
+    ended = _ended(who, session)
     if ended is None:
         return
     # Nothing of the partner's stays in this tab's memory: filters, choices, the catalog.
@@ -146,17 +191,19 @@ def _require_sign_in(who: identity.Identity) -> None:
     # A container of its own: drawn in place of a page's elements, a link would otherwise take
     # over a plain-text element's place and show as text (the browser keeps its settings).
     with st.container(key="signed-out"):
-        st.title("Partner analytics")
-        st.warning(ended)
+        i18n.set_current(language)
+        st.title(title())
+        st.warning(_(ended))
         if ended == PARTNER_CHANGED:
-            st.markdown(f'<a href="{APP_URL}" target="_self">Open the analytics again</a>', unsafe_allow_html=True)
+            url, text = APP_URL, _("Open the analytics again")
         else:
-            st.markdown(f'<a href="{SIGN_IN_URL}" target="_self">Sign in again</a>', unsafe_allow_html=True)
+            url, text = SIGN_IN_URL, _("Sign in again")
+        st.markdown(f'<a href="{url}" target="_self">{text}</a>', unsafe_allow_html=True)
     st.stop()
 
 
 def _stop_with_error(message: str) -> None:
-    st.title("Partner analytics")
+    st.title(title())
     st.error(message)
     portal_link()
     st.stop()
@@ -165,11 +212,41 @@ def _stop_with_error(message: str) -> None:
 def sidebar(portal: Portal) -> None:
     with st.sidebar:
         st.subheader(literal(portal.catalog.name))
-        st.caption(f"Signed in as {literal(portal.who.user)}")
+        st.caption(_("Signed in as {user}").format(user=literal(portal.who.user)))
         portal_link()
+        language_switcher(portal.who)
         if portal.catalog.datasets:
             names = {d.id: d.name for d in portal.catalog.datasets}
-            st.selectbox("Dataset", list(names), format_func=names.get, key=DATASET_KEY)
+            st.selectbox(_("Dataset"), list(names), format_func=names.get, key=DATASET_KEY)
+
+
+def language_switcher(who: identity.Identity) -> None:
+    """한국어 / English, saved on the account through the portal, so the portal switches too. A
+    choice the portal does not take changes nothing and says so."""
+    current = i18n.current()
+    if st.session_state.get(_LANGUAGE_CHOICE) != current:
+        st.session_state[_LANGUAGE_CHOICE] = current
+    st.segmented_control(
+        _("Language"), settings.LANGUAGES, format_func=i18n.NAMES.get, required=True,
+        key=_LANGUAGE_CHOICE, on_change=_switch_language, args=(who, current),
+    )
+    failed = st.session_state.pop(_LANGUAGE_ERROR, None)
+    if failed:
+        st.error(failed)
+
+
+def _switch_language(who: identity.Identity, was: str) -> None:
+    chosen = st.session_state.get(_LANGUAGE_CHOICE)
+    if chosen not in settings.LANGUAGES or chosen == was:
+        st.session_state[_LANGUAGE_CHOICE] = was
+        return
+    try:
+        portal_api.language(who.ticket, chosen)
+    except (settings.SettingsError, portal_api.PortalError) as error:
+        st.session_state[_LANGUAGE_CHOICE] = was
+        st.session_state[_LANGUAGE_ERROR] = _("The language was not changed. {error}").format(error=error)
+        return
+    i18n.set_current(chosen)
 
 
 def current_portal() -> Portal:
@@ -181,8 +258,8 @@ def selected_dataset() -> portal_api.DatasetInfo:
     catalog = current_portal().catalog
     chosen = catalog.dataset(st.session_state.get(DATASET_KEY, ""))
     if chosen is None:
-        st.info("You have no datasets yet. Upload one in the portal, then come back here.")
-        portal_link("Go to the portal")
+        st.info(_("You have no datasets yet. Upload one in the portal, then come back here."))
+        portal_link(_("Go to the portal"))
         st.stop()
     return chosen
 
@@ -193,21 +270,63 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
     config = settings.get()
     try:
         # Shown only when loading takes a moment: a dataset already in the cache returns at once.
-        with st.spinner("Loading the dataset…"):
+        with st.spinner(_("Loading the dataset…")):
             return datasets.load(
                 config.datasets_dir, portal.who.partner, info.path, info.version, config.dataset_limits
             )
     except datasets.DatasetError as error:
-        st.error(f"The dataset “{literal(info.name)}” cannot be shown. {error}")
+        st.error(_("The dataset “{name}” cannot be shown. {error}").format(name=literal(info.name), error=error))
         st.stop()
 
 
 def dataset_caption(info: portal_api.DatasetInfo, data: datasets.LoadedDataset) -> None:
-    parts = [f"{data.profile.rows:,} rows", f"{len(data.profile.columns)} columns"]
+    rows, width = data.profile.rows, len(data.profile.columns)
+    parts = [
+        i18n.ngettext("{n} row", "{n} rows", rows).format(n=formats.number(rows)),
+        i18n.ngettext("{n} column", "{n} columns", width).format(n=formats.number(width)),
+    ]
     if info.uploaded_at:
-        by = f" by {literal(info.uploaded_by)}" if info.uploaded_by else ""
-        parts.append(f"uploaded {info.uploaded_at[:10]}{by}")
+        when = formats.iso_moment(info.uploaded_at)
+        if info.uploaded_by:
+            parts.append(_("uploaded {when} by {user}").format(when=when, user=literal(info.uploaded_by)))
+        else:
+            parts.append(_("uploaded {when}").format(when=when))
     st.caption(" · ".join(parts))
+
+
+def rows_caption(info: portal_api.DatasetInfo, shown: int, total: int, chosen: list[filters.Filter]) -> None:
+    """The dataset, how many of its rows the filters keep, and the filters."""
+    kept_rows = _("{shown} of {total} rows").format(shown=formats.number(shown), total=formats.number(total))
+    st.caption(literal(f"{info.name} · {kept_rows} · {filters.describe(chosen)}"))
+
+
+def table(frame: pl.DataFrame, headers: dict[str, str] | None = None, **options) -> None:
+    """st.dataframe with headers translated and numbers, dates and times formatted for the
+    session's language (times in PORTAL_TIME_ZONE); the values stay numbers and dates, so the
+    table still sorts by them."""
+    language = i18n.current()
+    config = dict(options.pop("column_config", {}) or {})
+    for name, dtype in frame.schema.items():
+        if name in config:
+            continue
+        if dtype.is_numeric():
+            config[name] = st.column_config.NumberColumn(format="localized")
+        elif dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(format=formats.TABLE_DATE[language])
+        elif isinstance(dtype, pl.Datetime):
+            # A moment (with a zone) is shown in PORTAL_TIME_ZONE; a dataset's plain date and
+            # time, whose zone nobody knows, as it is.
+            config[name] = st.column_config.DatetimeColumn(
+                format=(formats.TABLE_MOMENT if dtype.time_zone else formats.TABLE_DATETIME)[language],
+                timezone=str(formats.time_zone()) if dtype.time_zone else None,
+            )
+    if headers:
+        frame = frame.rename({old: new for old, new in headers.items() if old in frame.columns})
+        config = {headers.get(name, name): value for name, value in config.items()}
+    # Sent whole with the page: a lazy table streams rows over the websocket as the partner
+    # scrolls, with no rerun to check that the sign-in behind the tab still holds.
+    options.setdefault("lazy", False)
+    st.dataframe(frame, hide_index=True, column_config=config, **options)
 
 
 def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list[filters.Filter]:
@@ -215,29 +334,31 @@ def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list
     filter at all (so rows missing that value are kept)."""
     prefix = f"filter:{info.id}:{info.version}"
     chosen: list[filters.Filter] = []
-    with st.sidebar.expander("Filters", expanded=True):
-        date = _column_choice("Date", columns.ranged(profile.DATE), f"{prefix}:date")
+    with st.sidebar.expander(_("Filters"), expanded=True):
+        date = _column_choice(_("Date column"), columns.ranged(profile.DATE), f"{prefix}:date")
         if date is not None:
             bounds = day(columns.column(date).low), day(columns.column(date).high)
-            picked = st.date_input("Between", bounds, *bounds, **kept(f"{prefix}:date:{date}"))
+            picked = st.date_input(
+                _("Between"), bounds, *bounds, format=date_input_format(), **kept(f"{prefix}:date:{date}")
+            )
             if len(picked) == 2 and tuple(picked) != bounds:
                 chosen.append(filters.DateRange(date, picked[0], picked[1]))
 
-        category = _column_choice("Category", columns.names(profile.CATEGORY), f"{prefix}:category")
+        category = _column_choice(_("Category column"), columns.names(profile.CATEGORY), f"{prefix}:category")
         if category is not None:
             values = st.multiselect(
-                "Is one of", columns.column(category).values, placeholder="any value",
+                _("Is one of"), columns.column(category).values, placeholder=_("any value"),
                 **kept(f"{prefix}:category:{category}"),
             )
             if values:
                 chosen.append(filters.OneOf(category, tuple(values)))
 
-        number = _column_choice("Number", columns.ranged(profile.NUMBER), f"{prefix}:number")
+        number = _column_choice(_("Number column"), columns.ranged(profile.NUMBER), f"{prefix}:number")
         if number is not None:
             column = columns.column(number)
             step = None if isinstance(column.low, int) else (column.high - column.low) / 200
             picked = st.slider(
-                "Between", column.low, column.high, (column.low, column.high), step=step,
+                _("Between"), column.low, column.high, (column.low, column.high), step=step,
                 **kept(f"{prefix}:number:{number}"),
             )
             # A float slider moved back to an end may stop a rounding error short of it: an end
@@ -253,8 +374,12 @@ def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list
 def _column_choice(label: str, names: list[str], key: str) -> str | None:
     if not names:
         return None
-    picked = st.selectbox(f"{label} column", [_NONE, *names], **kept(key))
+    picked = st.selectbox(label, [_NONE, *names], format_func=i18n.formatter(lambda name: _("(none)") if name == _NONE else name), **kept(key))
     return None if picked == _NONE else picked
+
+
+def date_input_format() -> str:
+    return _DATE_INPUT[i18n.current()]
 
 
 def day(value: dt.date | dt.datetime) -> dt.date:

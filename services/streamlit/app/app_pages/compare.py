@@ -1,35 +1,39 @@
 """Compare: two datasets, or two segments or two periods of one, side by side on one metric."""
 import streamlit as st
 
-from analytics import aggregate, charts, compare, filters, profile, ui
+from analytics import aggregate, charts, compare, filters, formats, profile, ui
+from analytics import i18n
+from analytics.i18n import N_, _
 
-DATASETS, SEGMENTS, PERIODS = "Two datasets", "Two segments", "Two periods"
-TOTALS = "(totals only)"
+# Kept untranslated by the widgets (a choice survives a switch of language); shown with _().
+DATASETS, SEGMENTS, PERIODS = N_("Two datasets"), N_("Two segments"), N_("Two periods")
+TOTALS = N_("(totals only)")
 
 portal = ui.current_portal()
 info = ui.selected_dataset()
 
 
-st.title("Compare")
+st.title(_("Compare"))
 mode = st.segmented_control(
-    "Compare", [DATASETS, SEGMENTS, PERIODS], default=SEGMENTS, required=True, **ui.kept("compare:mode")
+    _("Compare"), [DATASETS, SEGMENTS, PERIODS], default=SEGMENTS, required=True, format_func=i18n.formatter(_),
+    **ui.kept("compare:mode"),
 )
 
 if mode == DATASETS:
     ids = [d.id for d in portal.catalog.datasets]
     if len(ids) < 2:
-        st.info(
+        st.info(_(
             "Comparing datasets needs two of them, and you have one. "
             "Compare two segments or two periods of it instead."
-        )
+        ))
         st.stop()
     names = {d.id: d.name for d in portal.catalog.datasets}
     left, right = st.columns(2)
     a_id = left.selectbox(
-        "Baseline (A)", ids, index=ids.index(info.id), format_func=names.get, **ui.kept("compare:dataset_a")
+        _("Baseline (A)"), ids, index=ids.index(info.id), format_func=names.get, **ui.kept("compare:dataset_a")
     )
     b_id = right.selectbox(
-        "Compared (B)", [i for i in ids if i != a_id], format_func=names.get, **ui.kept("compare:dataset_b")
+        _("Compared (B)"), [i for i in ids if i != a_id], format_func=names.get, **ui.kept("compare:dataset_b")
     )
     a_data = ui.load(portal.catalog.dataset(a_id))
     b_data = ui.load(portal.catalog.dataset(b_id))
@@ -44,18 +48,18 @@ elif mode == SEGMENTS:
     columns = data.profile
     segmentable = [c.name for c in columns.columns if c.kind == profile.CATEGORY and c.distinct >= 2]
     if not segmentable:
-        st.info(
+        st.info(_(
             "Segments are groups of rows sharing a category, and this dataset has no category "
             "column with two or more values."
-        )
+        ))
         st.stop()
-    column = st.selectbox("Segments by", segmentable, **ui.kept("compare:segment_column"))
+    column = st.selectbox(_("Segments by"), segmentable, **ui.kept("compare:segment_column"))
     values = columns.column(column).values
     left, right = st.columns(2)
-    a_values = left.multiselect("Baseline (A) is", values, values[:1], **ui.kept(f"compare:segment_a:{column}"))
-    b_values = right.multiselect("Compared (B) is", values, values[1:2], **ui.kept(f"compare:segment_b:{column}"))
+    a_values = left.multiselect(_("Baseline (A) is"), values, values[:1], **ui.kept(f"compare:segment_a:{column}"))
+    b_values = right.multiselect(_("Compared (B) is"), values, values[1:2], **ui.kept(f"compare:segment_b:{column}"))
     if not a_values or not b_values:
-        st.info("Pick at least one value for each segment.")
+        st.info(_("Pick at least one value for each segment."))
         st.stop()
     side_a, side_b = (
         compare.Side(
@@ -72,23 +76,23 @@ else:
     columns = data.profile
     dates = columns.ranged(profile.DATE)
     if not dates:
-        st.info(
+        st.info(_(
             "Periods are ranges of a date column, and this dataset has no date column with two "
             "or more dates."
-        )
+        ))
         st.stop()
-    column = st.selectbox("Periods of", dates, **ui.kept("compare:period_column"))
+    column = st.selectbox(_("Periods of"), dates, **ui.kept("compare:period_column"))
     low, high = ui.day(columns.column(column).low), ui.day(columns.column(column).high)
     first_half, second_half = compare.halves(low, high)
     left, right = st.columns(2)
     a_range = left.date_input(
-        "Baseline (A) from … to", first_half, low, high, **ui.kept(f"compare:period_a:{column}")
+        _("Baseline (A) from … to"), first_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_a:{column}")
     )
     b_range = right.date_input(
-        "Compared (B) from … to", second_half, low, high, **ui.kept(f"compare:period_b:{column}")
+        _("Compared (B) from … to"), second_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_b:{column}")
     )
     if len(a_range) < 2 or len(b_range) < 2:
-        st.info("Pick a first and a last day for each period.")
+        st.info(_("Pick a first and a last day for each period."))
         st.stop()
     side_a, side_b = (
         compare.Side(
@@ -106,16 +110,20 @@ numbers = columns.ranged(profile.NUMBER)
 metric_column, value_column, align_column, bucket_column = st.columns(4)
 # Sum, mean and median need a numeric column: without one only count is offered.
 agg = metric_column.selectbox(
-    "Metric", aggregate.AGGREGATIONS if numbers else ("count",), **ui.kept("compare:agg")
+    _("Metric"), aggregate.AGGREGATIONS if numbers else ("count",), format_func=i18n.formatter(aggregate.aggregation_name),
+    **ui.kept("compare:agg"),
 )
-value = None if agg == "count" else value_column.selectbox("Of", numbers, **ui.kept("compare:value"))
+value = None if agg == "count" else value_column.selectbox(_("Of"), numbers, **ui.kept("compare:value"))
 align_on = align_column.selectbox(
-    "Side by side per", [TOTALS, *align_dates, *align_categories], **ui.kept("compare:align")
+    _("Side by side per"), [TOTALS, *align_dates, *align_categories],
+    format_func=i18n.formatter(lambda name: _(TOTALS) if name == TOTALS else name), **ui.kept("compare:align"),
 )
 if align_on in align_dates:
     steps = aggregate.fitting_buckets(columns.column(align_on).low, columns.column(align_on).high)
     index = steps.index("month") if "month" in steps else 0
-    bucket = bucket_column.selectbox("Step", steps, index=index, **ui.kept("compare:bucket"))
+    bucket = bucket_column.selectbox(
+        _("Step"), steps, index=index, format_func=i18n.formatter(aggregate.bucket_name), **ui.kept("compare:bucket")
+    )
     alignment = compare.Alignment(align_on, bucket)
 else:
     alignment = compare.Alignment(None if align_on == TOTALS else align_on)
@@ -128,20 +136,17 @@ a_metric, b_metric, change = st.columns(3)
 a_metric.metric(ui.literal(name_a), compare.fmt(result.total_a))
 b_metric.metric(ui.literal(name_b), compare.fmt(result.total_b))
 change.metric(
-    "Change from A to B",
+    _("Change from A to B"),
     compare.fmt(result.delta),
-    delta=None if result.pct is None else f"{result.pct:+.1f} %",
+    delta=None if result.pct is None else formats.percent(result.pct / 100, signed=True),
 )
 
 if result.table.is_empty():
     st.altair_chart(charts.totals(name_a, name_b, result.total_a, result.total_b, result.metric))
 else:
     st.altair_chart(charts.overlay(result.table, name_a, name_b, result.key_title, result.metric))
-    st.dataframe(
+    ui.table(
         compare.display_table(result),
-        hide_index=True,
-        # Sent whole with the page: a lazy table streams rows over the websocket as the partner
-        # scrolls, with no rerun to check that the sign-in behind the tab still holds.
-        lazy=False,
+        {"delta": _("delta"), "delta %": _("delta %")},
         column_config={"delta %": st.column_config.NumberColumn(format="%+.1f %%")},
     )

@@ -5,6 +5,7 @@ import re
 import streamlit as st
 
 from analytics import aggregate, export, filters, media_guard, ui
+from analytics.i18n import _
 
 PREVIEW_ROWS = 20
 
@@ -16,23 +17,25 @@ frame = filters.apply(data.lazy(), chosen)
 rows = aggregate.row_count(frame)
 writable, left_out = export.exportable(data.frame.schema)
 
-st.title("Download")
-st.caption(ui.literal(f"{info.name} · {rows:,} of {data.profile.rows:,} rows · {filters.describe(chosen)}"))
+st.title(_("Download"))
+ui.rows_caption(info, rows, data.profile.rows, chosen)
 
-picked = st.multiselect("Columns", writable, writable, **ui.kept(f"download:{info.id}:{info.version}:columns"))
+picked = st.multiselect(_("Columns"), writable, writable, **ui.kept(f"download:{info.id}:{info.version}:columns"))
 if left_out:
-    st.caption(ui.literal(f"Not in the CSV (lists, structures or binary data): {', '.join(left_out)}."))
+    st.caption(ui.literal(
+        _("Not in the CSV (lists, structures or binary data): {columns}.").format(columns=", ".join(left_out))
+    ))
 
 if not picked:
-    st.info("Pick at least one column.")
+    st.info(_("Pick at least one column."))
     st.stop()
 if rows == 0:
-    st.info("No rows match the filters. Widen them in the sidebar.")
+    st.info(_("No rows match the filters. Widen them in the sidebar."))
     st.stop()
 
 selection = frame.select(picked)
 st.download_button(
-    "Download CSV",
+    _("Download CSV"),
     # A callable is only run when the partner clicks, so a rerun never builds the file. The
     # file is registered as this partner's: no other partner can fetch it by its URL.
     data=media_guard.owned(
@@ -44,10 +47,10 @@ st.download_button(
     type="primary",
     icon=":material/download:",
 )
-st.caption(
+st.caption(_(
     "Text cells that a spreadsheet would run as a formula (beginning with =, +, -, @ or |, "
     "also after spaces) get a leading apostrophe, so it shows them as text."
-)
+))
 
-st.subheader("Preview")
-st.dataframe(selection.head(PREVIEW_ROWS).collect(), hide_index=True)
+st.subheader(_("Preview"))
+ui.table(selection.head(PREVIEW_ROWS).collect())
