@@ -46,8 +46,9 @@ def test_signing_out_in_one_tab_empties_the_analytics_tab_at_its_next_click(stac
     go_to(analytics, "Explore")
     expect_signed_out(analytics)
     shot(analytics, "analytics-after-click")
-    analytics.get_by_role("link", name="Sign in again").click()
-    expect(analytics.get_by_role("heading", name="Log in")).to_be_visible()
+    with analytics.context.expect_page() as sign_in:
+        analytics.get_by_role("link", name="Sign in again").click()
+    expect(sign_in.value.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def test_an_untouched_analytics_tab_empties_itself_after_a_sign_out(stack, new_page, shot):

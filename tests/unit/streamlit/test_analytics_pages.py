@@ -100,7 +100,7 @@ def test_a_tab_whose_sign_in_ended_shows_why_and_no_data(app, portal, monkeypatc
     monkeypatch.setattr(portal_api, "_clock", lambda: later)
     app.run()
     assert said in signed_out_page(app)
-    assert any(f'href="{link}"' in text for text in texts(app.markdown))
+    assert any(f"]({link})" in text for text in texts(app.markdown))
     assert portal.calls == ["acme"], "no catalog is asked for once the sign-in has ended"
 
 

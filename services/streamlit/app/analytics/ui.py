@@ -188,8 +188,7 @@ def _require_sign_in(who: identity.Identity) -> None:
         return
     # Nothing of the partner's stays in this tab's memory: filters, choices, the catalog.
     st.session_state.clear()
-    # A container of its own: drawn in place of a page's elements, a link would otherwise take
-    # over a plain-text element's place and show as text (the browser keeps its settings).
+    # A container of its own, in place of the page's elements.
     with st.container(key="signed-out"):
         i18n.set_current(language)
         st.title(title())
@@ -198,7 +197,8 @@ def _require_sign_in(who: identity.Identity) -> None:
             url, text = APP_URL, _("Open the analytics again")
         else:
             url, text = SIGN_IN_URL, _("Sign in again")
-        st.markdown(f'<a href="{url}" target="_self">{text}</a>', unsafe_allow_html=True)
+        # A Markdown link, not HTML: drawn over a page's elements, HTML at times showed as text.
+        st.markdown(f"[{literal(text)}]({url})")
     st.stop()
 
 
