@@ -11,29 +11,29 @@ from portal.internal import internal_api, internal_api_post
 from . import language, sessions
 
 
-def _refusal(signed_in):
-    """The answer for a session that does not hold (or for no partner), else None."""
+def _holding(signed_in):
+    """(the partner the session acts for, None) while it holds; (None, the answer saying why
+    not) otherwise."""
     if signed_in is None or not signed_in.user.is_authenticated:
-        return JsonResponse({"state": "signed_out"})
+        return None, JsonResponse({"state": "signed_out"})
     ended = sessions.ended(signed_in.session)
     if ended:
         auth.logout(signed_in)
-        return JsonResponse({"state": "signed_out", "reason": ended})
+        return None, JsonResponse({"state": "signed_out", "reason": ended})
     partner = acting_partner(signed_in)
     if partner is None:
-        return JsonResponse({"state": "no_partner"})
+        return None, JsonResponse({"state": "no_partner"})
     if not partner.active:
-        return JsonResponse({"state": "partner_inactive"})
-    return None
+        return None, JsonResponse({"state": "partner_inactive"})
+    return partner, None
 
 
 @internal_api
 def session_state(request, ticket):
     signed_in = sessions.request_for_ticket(ticket)
-    refusal = _refusal(signed_in)
+    partner, refusal = _holding(signed_in)
     if refusal:
         return refusal
-    partner = acting_partner(signed_in)
     # A partner's click in the analytics is activity on the portal session; the tab's own
     # periodic check is not, or an open tab would never idle out.
     if request.GET.get("activity") == "1":
@@ -55,7 +55,7 @@ def session_language(request, ticket):
     if chosen not in language.CODES:
         return JsonResponse({"error": f"language must be one of {', '.join(language.CODES)}"}, status=400)
     signed_in = sessions.request_for_ticket(ticket)
-    refusal = _refusal(signed_in)
+    _, refusal = _holding(signed_in)
     if refusal:
         return refusal
     language.save_language(signed_in.user, chosen)
