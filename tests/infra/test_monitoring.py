@@ -114,3 +114,19 @@ def test_the_ops_page_renders_for_staff_and_is_refused_for_partners(stack):
     refused = partner.get(f"{stack.url}/ops/status/", allow_redirects=False)
     assert refused.status_code == 403
     assert "<svg" not in refused.text
+
+
+def test_the_ops_page_reads_in_korean_for_a_korean_browser(stack):
+    """The probe's advice comes from a catalog of its own, compiled in the django image's build."""
+    staff = login(stack.url, *create_staff_user(stack, "ops-ko"))
+
+    page = staff.get(f"{stack.url}/ops/status/", headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+
+    assert page.status_code == 200
+    assert "운영 현황" in page.text
+    advice = re.search(r'<ul class="card advice">(.*?)</ul>', page.text, re.S)
+    assert advice, "the page shows no recommendation"
+    # Each service's line ends with what to do: enough as it is, or a limit or a scale to change.
+    lines = re.findall(r"<li>(.*?)</li>", advice.group(1), re.S)
+    assert lines and all(re.search("충분합니다|십시오", line) for line in lines), lines
+    assert not re.search(r"\b(enough|scale to|raise its)\b", advice.group(1))

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.utils.translation import gettext
+
 from .history import DAY
 
 MAX_POINTS = 288  # one per 5 minutes of the day
@@ -128,5 +130,5 @@ def _nice_ceiling(value):
 
 def _format(value, unit):
     if unit == "%":
-        return f"{value:.0f} %"
+        return gettext("{value} %").format(value=f"{value:.0f}")
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"

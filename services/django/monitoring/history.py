@@ -15,6 +15,7 @@ from itertools import groupby
 
 from django.db import transaction
 from django.db.models import Min
+from django.utils.translation import gettext, ngettext
 
 from .models import LoadSample
 from .readings import natural_key, stale_after
@@ -181,20 +182,26 @@ def crossings(series, thresholds, tz):
     found = []
     for line in series:
         kinds = (
-            ("memory", line.memory_percent, thresholds.mem_warn_percent),
-            ("CPU", line.cpu_percent, thresholds.cpu_warn_percent),
+            (gettext("{container} crossed {level} % memory at {at} (peak {peak} %)"), line.memory_percent,
+             thresholds.mem_warn_percent),
+            (gettext("{container} crossed {level} % CPU at {at} (peak {peak} %)"), line.cpu_percent,
+             thresholds.cpu_warn_percent),
         )
-        for kind, values, level in kinds:
+        for sentence, values, level in kinds:
             episodes = _episodes([value is not None and value > level for value in values])
             if episodes:
                 start, end = episodes[-1]
-                at, peak = _clock(line.times[start], tz), max(values[start:end])
-                text = f"{line.container} crossed {level:g} % {kind} at {at} (peak {peak:.0f} %)"
+                text = sentence.format(
+                    container=line.container, level=f"{level:g}", at=_clock(line.times[start], tz),
+                    peak=f"{max(values[start:end]):.0f}",
+                )
                 found.append((line.times[start], text + _times(len(episodes))))
         episodes = _episodes([not healthy for healthy in line.healthy])
         if episodes:
             start, _ = episodes[-1]
-            text = f"{line.container} was unhealthy at {_clock(line.times[start], tz)}"
+            text = gettext("{container} was unhealthy at {at}").format(
+                container=line.container, at=_clock(line.times[start], tz)
+            )
             found.append((line.times[start], text + _times(len(episodes))))
     return [text for _, text in sorted(found, key=lambda item: item[0], reverse=True)]
 
@@ -218,4 +225,4 @@ def _clock(moment, tz):
 
 
 def _times(count):
-    return f", {count} times in 24 h" if count > 1 else ""
+    return ngettext(", {count} time in 24 h", ", {count} times in 24 h", count).format(count=count) if count > 1 else ""

@@ -6,8 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.views.decorators.cache import never_cache
+from portal_probe import language as probe_language
 from portal_probe.advice import Thresholds, advise, latest_by_service
 
 from . import charts, history
@@ -36,6 +37,8 @@ def status(request):
     by_service = {row.reading.service: [] for row in containers}
     by_service.update(latest_by_service([reading.snapshot for reading in readings], newer_than=now - stale_after()))
     advice = advise(by_service, thresholds)
+    # The probe's sentences, in the page's language from the probe's own catalog.
+    probe_words = probe_language.translations(get_language()).gettext
     warnings = [
         gettext("{container}: no snapshot for {age}: the container is gone or its reporter stopped").format(
             container=row.reading.container, age=_age(row.age)
@@ -43,7 +46,7 @@ def status(request):
         for row in containers
         if row.stale
     ]
-    warnings += [warning for service in advice for warning in service.warnings]
+    warnings += [warning.in_language(probe_words) for service in advice for warning in service.warnings]
     unreadable = gettext("{name}: unreadable snapshot: {problem}")
     warnings += [unreadable.format(name=name, problem=problem) for name, problem in malformed]
 
@@ -54,6 +57,7 @@ def status(request):
         "rows": [_row(row, thresholds) for row in containers],
         "latency": _latency(containers),
         "advice": advice,
+        "recommendations": [service.recommendation.in_language(probe_words) for service in advice],
         "warnings": warnings,
         "crossings": history.crossings(lines, thresholds, tz),
         "charts": [
@@ -115,23 +119,30 @@ class Row:
 def _row(row, thresholds):
     reading = row.reading
     if row.stale:
-        health = "stale"
+        health = gettext("stale")
     elif reading.healthy:
-        health = "healthy"
+        health = gettext("healthy")
+    elif reading.reason:
+        # The health check's reason is the probe's own text, in English.
+        health = gettext("unhealthy: {reason}").format(reason=reading.reason)
     else:
-        health = f"unhealthy: {reading.reason}" if reading.reason else "unhealthy"
+        health = gettext("unhealthy")
     if reading.cpu_quota_cores is not None:
-        cpu_of = f"of {reading.cpu_quota_cores:g} {'core' if reading.cpu_quota_cores == 1 else 'cores'}"
+        cores = reading.cpu_quota_cores
+        # A fraction of a core reads as plural, as more than one does.
+        cpu_of = ngettext("of {cores} core", "of {cores} cores", 1 if cores == 1 else 2).format(cores=f"{cores:g}")
     else:
-        cpu_of = f"of the host's {reading.cpu_count} cores"
+        cpu_of = gettext("of the host's {cores} cores").format(cores=reading.cpu_count)
     percent = reading.memory_percent
     if reading.memory_bytes is None:
         memory, memory_of = "—", ""
     elif reading.memory_limit_bytes is None:
-        memory, memory_of = filesizeformat(reading.memory_bytes), "no limit"
+        memory, memory_of = filesizeformat(reading.memory_bytes), gettext("no limit")
     else:
-        memory = f"{percent:.0f} %" if percent is not None else filesizeformat(reading.memory_bytes)
-        memory_of = f"{filesizeformat(reading.memory_bytes)} of {filesizeformat(reading.memory_limit_bytes)}"
+        memory = _percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
+        memory_of = gettext("{used} of {limit}").format(
+            used=filesizeformat(reading.memory_bytes), limit=filesizeformat(reading.memory_limit_bytes)
+        )
     return Row(
         container=reading.container,
         service=reading.service,
@@ -139,7 +150,7 @@ def _row(row, thresholds):
         stale=row.stale,
         health=health,
         age=_age(row.age),
-        cpu=f"{reading.cpu_percent:.0f} %",
+        cpu=_percent(reading.cpu_percent),
         cpu_of=cpu_of,
         cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
         memory=memory,
@@ -165,7 +176,7 @@ def _latency(containers):
     row = max(nginx, key=lambda row: row.reading.time)
     latency = row.reading.latency
     routes = latency.get("routes") if isinstance(latency.get("routes"), dict) else {}
-    named = [("all", latency)] + sorted(item for item in routes.items() if isinstance(item[1], dict))
+    named = [(gettext("all"), latency)] + sorted(item for item in routes.items() if isinstance(item[1], dict))
     return {
         "window": _age_seconds(latency.get("window_s")),
         "stale": row.stale,
@@ -182,7 +193,13 @@ def _number(value):
 
 
 def _ms(value):
-    return f"{value:,.0f} ms" if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return gettext("{ms} ms").format(ms=f"{value:,.0f}")
+    return "—"
+
+
+def _percent(value):
+    return gettext("{value} %").format(value=f"{value:.0f}")
 
 
 def _age_seconds(value):
@@ -195,7 +212,7 @@ def _age(delta):
 
 def _age_text(seconds):
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return gettext("{n} s").format(n=f"{seconds:.0f}")
     if seconds < 90 * 60:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"
+        return gettext("{n} min").format(n=f"{seconds / 60:.0f}")
+    return gettext("{n} h").format(n=f"{seconds / 3600:.0f}")

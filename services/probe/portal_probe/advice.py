@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
 
+from portal_probe.language import Said
 from portal_probe.settings import env_number
 
 
@@ -51,9 +52,17 @@ class Thresholds:
 class ServiceAdvice:
     service: str
     replicas: int
-    warnings: tuple[str, ...]
-    recommendation: str
+    warnings: tuple[Said, ...]
+    summary: Said  # the service's load in a line
+    actions: tuple[Said, ...] = ()  # what to change; none when the service has enough
     scale_to: int | None = None  # streamlit only: the replica count to scale to; None when enough
+
+    @property
+    def recommendation(self) -> Said:
+        """The summary and what to do, in a line: `django: 4 workers at ...: enough`."""
+        if not self.actions:
+            return Said("{summary}: enough", summary=self.summary)
+        return Said("{summary}: {actions}", summary=self.summary, actions=self.actions)
 
 
 def name_of(snapshot: dict) -> str:
@@ -91,26 +100,34 @@ def advise(
             advice.append(advisers.get(service, advise_other)(service, snapshots, thresholds))
         elif service == "streamlit":
             advice.append(
-                ServiceAdvice(service, 0, (), f"{service}: no replica reporting: scale to 1 (ops/scale 1)", 1)
+                ServiceAdvice(service, 0, (), Said("{service}: no replica reporting", service=service), (_scale_to(1),), 1)
             )
         else:
-            advice.append(ServiceAdvice(service, 0, (), f"{service}: no snapshot: is it running?"))
+            advice.append(
+                ServiceAdvice(service, 0, (), Said("{service}: no snapshot", service=service), (Said("is it running?"),))
+            )
     return advice
 
 
-def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[str]:
+def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[Said]:
     where = f"{name_of(snapshot)} ({snapshot['service']})"
     warnings = []
     if not snapshot["health"]["ok"]:
-        warnings.append(f"{where}: unhealthy: {snapshot['health']['reason']}")
+        # The health check's reason is its own text, in English.
+        warnings.append(Said("{where}: unhealthy: {reason}", where=where, reason=snapshot["health"]["reason"]))
     memory = snapshot["memory_percent"]
     if memory is not None and memory > thresholds.mem_warn_percent:
-        warnings.append(f"{where}: memory {memory:.0f} % of its limit, over {thresholds.mem_warn_percent:g} %")
-    if snapshot["cpu_percent"] > thresholds.cpu_warn_percent:
-        quota = "quota" if snapshot["cpu_quota_cores"] is not None else "host's cores"
-        warnings.append(
-            f"{where}: CPU {snapshot['cpu_percent']:.0f} % of its {quota}, over {thresholds.cpu_warn_percent:g} %"
-        )
+        warnings.append(Said(
+            "{where}: memory {memory:.0f} % of its limit, over {level:g} %",
+            where=where, memory=memory, level=thresholds.mem_warn_percent,
+        ))
+    cpu = snapshot["cpu_percent"]
+    if cpu > thresholds.cpu_warn_percent:
+        figures = {"where": where, "cpu": cpu, "level": thresholds.cpu_warn_percent}
+        if snapshot["cpu_quota_cores"] is not None:
+            warnings.append(Said("{where}: CPU {cpu:.0f} % of its quota, over {level:g} %", **figures))
+        else:
+            warnings.append(Said("{where}: CPU {cpu:.0f} % of the host's cores, over {level:g} %", **figures))
     return warnings
 
 
@@ -124,12 +141,19 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
     needed.append(math.ceil(replicas * load.cpu_percent / thresholds.cpu_warn_percent))
     target = max(needed)
 
-    noun = "replica" if replicas == 1 else "replicas"
-    summary = f"{service}: {replicas} {noun} at {load.describe()}, {sessions} sessions"
+    figures = {"service": service, "replicas": replicas, "load": load.describe(), "sessions": sessions}
+    if replicas == 1:
+        summary = Said("{service}: 1 replica at {load}, {sessions} sessions", **figures)
+    else:
+        summary = Said("{service}: {replicas} replicas at {load}, {sessions} sessions", **figures)
     warnings = _warnings(snapshots, thresholds)
     if target > replicas:
-        return ServiceAdvice(service, replicas, warnings, f"{summary}: scale to {target} (ops/scale {target})", target)
-    return ServiceAdvice(service, replicas, warnings, f"{summary}: enough")
+        return ServiceAdvice(service, replicas, warnings, summary, (_scale_to(target),), target)
+    return ServiceAdvice(service, replicas, warnings, summary)
+
+
+def _scale_to(target: int) -> Said:
+    return Said("scale to {target} (ops/scale {target})", target=target)
 
 
 def advise_django(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
@@ -140,15 +164,16 @@ def advise_django(service: str, snapshots: list[dict], thresholds: Thresholds) -
 
     actions = []
     if load.cpu_percent > thresholds.cpu_warn_percent:
-        actions.append("CPU saturated: raise its CPU limit or add another host")
+        actions.append(Said("CPU saturated: raise its CPU limit or add another host"))
     elif busy_workers_percent > thresholds.cpu_warn_percent and workers < cores:
-        actions.append(f"workers all busy with cores to spare: raise GUNICORN_WORKERS to {2 * math.ceil(cores) + 1}")
+        actions.append(Said(
+            "workers all busy with cores to spare: raise GUNICORN_WORKERS to {workers}",
+            workers=2 * math.ceil(cores) + 1,
+        ))
     if load.memory_percent is not None and load.memory_percent > thresholds.mem_warn_percent:
-        actions.append("raise its memory limit")
-    summary = f"{service}: {workers} workers at {load.describe()}"
-    return ServiceAdvice(
-        service, len(snapshots), _warnings(snapshots, thresholds), f"{summary}: {'; '.join(actions) or 'enough'}"
-    )
+        actions.append(Said("raise its memory limit"))
+    summary = Said("{service}: {workers} workers at {load}", service=service, workers=workers, load=load.describe())
+    return ServiceAdvice(service, len(snapshots), _warnings(snapshots, thresholds), summary, tuple(actions))
 
 
 def advise_other(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
@@ -156,13 +181,11 @@ def advise_other(service: str, snapshots: list[dict], thresholds: Thresholds) ->
     load = _Load(snapshots)
     actions = []
     if load.cpu_percent > thresholds.cpu_warn_percent:
-        actions.append("raise its CPU limit")
+        actions.append(Said("raise its CPU limit"))
     if load.memory_percent is not None and load.memory_percent > thresholds.mem_warn_percent:
-        actions.append("raise its memory limit")
-    summary = f"{service}: {load.describe()}"
-    return ServiceAdvice(
-        service, len(snapshots), _warnings(snapshots, thresholds), f"{summary}: {'; '.join(actions) or 'enough'}"
-    )
+        actions.append(Said("raise its memory limit"))
+    summary = Said("{service}: {load}", service=service, load=load.describe())
+    return ServiceAdvice(service, len(snapshots), _warnings(snapshots, thresholds), summary, tuple(actions))
 
 
 class _Load:
@@ -173,11 +196,11 @@ class _Load:
         limited = [snapshot["memory_percent"] for snapshot in snapshots if snapshot["memory_percent"] is not None]
         self.memory_percent = mean(limited) if limited else None
 
-    def describe(self) -> str:
+    def describe(self) -> Said:
         if self.memory_percent is None:
-            return f"{self.cpu_percent:.0f} % CPU, no memory limit"
-        return f"{self.memory_percent:.0f} % memory, {self.cpu_percent:.0f} % CPU"
+            return Said("{cpu:.0f} % CPU, no memory limit", cpu=self.cpu_percent)
+        return Said("{memory:.0f} % memory, {cpu:.0f} % CPU", memory=self.memory_percent, cpu=self.cpu_percent)
 
 
-def _warnings(snapshots: list[dict], thresholds: Thresholds) -> tuple[str, ...]:
+def _warnings(snapshots: list[dict], thresholds: Thresholds) -> tuple[Said, ...]:
     return tuple(warning for snapshot in snapshots for warning in snapshot_warnings(snapshot, thresholds))

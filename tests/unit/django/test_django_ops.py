@@ -5,6 +5,7 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
+import polib
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -14,6 +15,7 @@ from django.utils import timezone as django_timezone
 
 import portal.settings
 from portal.settings_test import stand_ins
+from portal_probe import language as probe_language
 from portal_probe.advice import Thresholds, snapshot_warnings
 from monitoring import charts, history
 from monitoring.management.commands import recordload
@@ -417,6 +419,37 @@ def test_the_status_page_warns_and_recommends(staff_client, loaded):
     expected = f"partner-portal-streamlit-1 crossed 80 % memory at {at:%H:%M} (peak 90 %)"
     assert response.context["crossings"] == [expected]
     assert expected in html
+
+
+@pytest.fixture
+def korean_catalogs(settings, tmp_path, monkeypatch):
+    """The portal's and the probe's Korean catalogs compiled as the image build does."""
+    portal_mo = tmp_path / "locale" / "ko" / "LC_MESSAGES" / "django.mo"
+    portal_mo.parent.mkdir(parents=True)
+    polib.pofile(str(settings.BASE_DIR / "locale/ko/LC_MESSAGES/django.po")).save_as_mofile(str(portal_mo))
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    probe_mo = tmp_path / "probe-locale" / "ko" / "LC_MESSAGES" / f"{probe_language.DOMAIN}.mo"
+    probe_mo.parent.mkdir(parents=True)
+    polib.pofile(str(probe_language.LOCALE_DIR / "ko/LC_MESSAGES/portal_probe.po")).save_as_mofile(str(probe_mo))
+    monkeypatch.setattr(probe_language, "LOCALE_DIR", tmp_path / "probe-locale")
+
+
+def test_the_status_page_reads_in_korean_advice_and_warnings_included(staff_client, loaded, korean_catalogs):
+    response = staff_client.get("/ops/status/", headers={"accept-language": "ko"})
+
+    html = response.content.decode()
+    rows = {row.container: row for row in response.context["rows"]}
+    assert (rows["partner-portal-django-1"].health, rows["partner-portal-streamlit-2"].health) == ("정상", "오래됨")
+    assert rows["partner-portal-streamlit-1"].memory == "85%"
+    assert rows["partner-portal-streamlit-2"].age == "10분"
+    streamlit = response.context["recommendations"][-1]
+    assert streamlit == "streamlit: 레플리카 1개, 메모리 85%, CPU 41%, 세션 7개: 2개로 늘리십시오 (ops/scale 2)"
+    warnings = response.context["warnings"]
+    assert "partner-portal-streamlit-1 (streamlit): 메모리가 한도의 85%로 경고 수준 80%를 넘었습니다" in warnings
+    assert all(text in html for text in [streamlit, *warnings])
+    assert "메모리가 80%를 넘었습니다 (최고 90%)" in response.context["crossings"][0]
+    for english in ("scale to", "enough", "of its limit", "crossed", "healthy", "workers at"):
+        assert english not in html
 
 
 def test_the_status_page_draws_the_last_day_as_svg(staff_client, loaded):
