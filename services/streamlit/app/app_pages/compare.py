@@ -148,5 +148,5 @@ else:
     ui.table(
         compare.display_table(result),
         {"delta": _("delta"), "delta %": _("delta %")},
-        column_config={"delta %": st.column_config.NumberColumn(format="%+.1f %%")},
+        column_config={"delta %": st.column_config.NumberColumn(format="%+.1f%%")},
     )

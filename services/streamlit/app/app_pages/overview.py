@@ -35,7 +35,7 @@ table = table.with_columns(table["kind"].replace_strict({k: _(v) for k, v in KIN
 ui.table(
     table,
     headers,
-    column_config={"missing %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f %%")},
+    column_config={"missing %": st.column_config.ProgressColumn(min_value=0, max_value=100, format="%.1f%%")},
 )
 
 st.subheader(_("Summary statistics"))
