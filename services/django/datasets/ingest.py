@@ -116,6 +116,7 @@ def store(path, layout, partner, *, name, description="", uploaded_by=None, repl
             dataset.description = description
             dataset.path = relative
             dataset.rows = layout.rows
+            # The kinds inspect decided, the very ones the written file's types carry.
             dataset.columns = [{"name": column, "type": kind} for column, kind in layout.columns]
             dataset.size_bytes = os.path.getsize(temp)
             dataset.sha256 = sha256

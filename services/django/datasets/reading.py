@@ -14,6 +14,11 @@ and bytes, not rows, so a wide file or one with long values never builds a big b
 
 CSV and TSV are read twice, once to check and once to write: a big file never sits in memory
 whole.
+
+Each column's type is decided here and nowhere else: a CSV's from its values (PATTERNS), a Parquet
+file's from its own schema. The stored file carries that type (ARROW_TYPES), and what the catalog
+says of a column is read off the same type (kind_of); the analytics take the stored types as they
+are.
 """
 import array
 import codecs
@@ -55,6 +60,7 @@ PATTERNS = {
     "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
     "datetime": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$",
 }
+# The type a CSV column of each kind is stored as; kind_of gives each its kind back.
 ARROW_TYPES = {
     "boolean": pa.bool_(),
     "integer": pa.int64(),
@@ -63,6 +69,19 @@ ARROW_TYPES = {
     "datetime": pa.timestamp("us"),
     "text": pa.string(),
 }
+# The kind of every stored type the portal takes, first match wins: a Parquet file may hold other
+# widths and units of these (int32, a timestamp with a zone, text as a dictionary, decimals).
+KINDS = (
+    (pa.types.is_boolean, "boolean"),
+    (pa.types.is_integer, "integer"),
+    (pa.types.is_floating, "float"),
+    (pa.types.is_decimal, "decimal"),
+    (pa.types.is_date, "date"),
+    (pa.types.is_timestamp, "datetime"),
+    (pa.types.is_string, "text"),
+    (pa.types.is_large_string, "text"),
+    (pa.types.is_string_view, "text"),
+)
 
 # A dataset's size in memory is counted as Arrow holds it once decoded: every value at its type's
 # width (a boolean as one byte), text at a 4-byte offset plus its UTF-8 bytes. The count depends
@@ -700,22 +719,19 @@ def _parquet_batches(parquet, limits):
         yield from parquet.iter_batches(batch_size=max(MIN_BATCH_ROWS, rows), row_groups=[index])
 
 
+def kind_of(arrow_type):
+    """What the catalog calls a column stored as this Arrow type, or None for one the portal does
+    not take."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    return next((kind for check, kind in KINDS if check(arrow_type)), None)
+
+
 def _parquet_kind(field, column):
+    kind = kind_of(field.type)
+    if kind is not None:
+        return kind
     arrow_type = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
-    checks = [
-        (pa.types.is_boolean, "boolean"),
-        (pa.types.is_integer, "integer"),
-        (pa.types.is_floating, "float"),
-        (pa.types.is_decimal, "decimal"),
-        (pa.types.is_date, "date"),
-        (pa.types.is_timestamp, "datetime"),
-        (pa.types.is_string, "text"),
-        (pa.types.is_large_string, "text"),
-        (pa.types.is_string_view, "text"),
-    ]
-    for check, kind in checks:
-        if check(arrow_type):
-            return kind
     if pa.types.is_null(arrow_type):
         raise IngestError(
             gettext("Column {column} (“{name}”) has no values, so its type cannot be inferred.").format(

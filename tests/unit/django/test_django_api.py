@@ -1,10 +1,16 @@
 """The internal API that tells Streamlit which datasets a partner has."""
+import datetime as dt
+import decimal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django_helpers import upload
+from django_helpers import parquet_bytes, upload
 
+from datasets import reading
 from datasets.models import Dataset
 
 TOKEN = "unit-tests-internal-token"
@@ -81,6 +87,47 @@ def test_it_lists_the_partners_datasets_with_paths_and_schemas(alice_client, bob
     ]
     assert body["datasets"][0]["uploaded_at"].startswith(dataset.uploaded_at.strftime("%Y-%m-%dT%H:%M:%S"))
     assert body["datasets"][0]["path"].startswith("acme/")
+
+
+# Every kind a CSV column can be, and Parquet types the portal takes beyond the ones it writes.
+TYPED_UPLOADS = {
+    "csv": (
+        b"flag,count,price,day,moment,code\n"
+        b"true,1,1.5,2024-01-31,2024-01-31 09:30,007\n"
+        b"false,2,2,2024-02-29,2024-02-01T10:00:05,012\n",
+        "typed.csv",
+        ["boolean", "integer", "float", "date", "datetime", "text"],
+    ),
+    "parquet": (
+        parquet_bytes(
+            pa.table(
+                {
+                    "small": pa.array([1, 2], pa.int32()),
+                    "ratio": pa.array([0.5, 1.5], pa.float32()),
+                    "money": pa.array([decimal.Decimal("1.25"), None], pa.decimal128(10, 2)),
+                    "day": pa.array([dt.date(2024, 1, 31), None], pa.date32()),
+                    "at": pa.array([dt.datetime(2024, 1, 31, 9, 30), None], pa.timestamp("ms", tz="Asia/Seoul")),
+                    "region": pa.array(["north", "south"]).dictionary_encode(),
+                    "days_as_text": pa.array(["2024-01-31", "2024-02-29"], pa.large_string()),
+                }
+            )
+        ),
+        "typed.parquet",
+        ["integer", "float", "decimal", "date", "datetime", "text", "text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("content, filename, kinds", TYPED_UPLOADS.values(), ids=TYPED_UPLOADS.keys())
+@pytest.mark.django_db(transaction=True)
+def test_the_column_types_it_sends_are_the_stored_files(alice_client, datasets_dir, content, filename, kinds):
+    upload(alice_client, content, filename=filename)
+
+    [entry] = ask().json()["datasets"]
+
+    schema = pq.read_schema(datasets_dir / entry["path"])
+    assert entry["columns"] == [{"name": field.name, "type": reading.kind_of(field.type)} for field in schema]
+    assert [column["type"] for column in entry["columns"]] == kinds
 
 
 @pytest.mark.django_db(transaction=True)

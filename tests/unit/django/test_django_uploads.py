@@ -1,4 +1,5 @@
 """Uploads through the portal's form: good files are stored as Parquet, bad ones leave nothing."""
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -192,7 +193,13 @@ def test_column_types_are_inferred_and_codes_keep_their_zeros(alice_client, data
     }
     assert dataset.rows == 3
     table = read_stored(dataset, datasets_dir)
-    assert table.schema.field("moment").type == pa.timestamp("us")
+    # Stored typed, so that every reader takes these types from the file as they are.
+    assert table.schema == pa.schema(
+        [("flag", pa.bool_()), ("count", pa.int64()), ("price", pa.float64()), ("day", pa.date32()),
+         ("moment", pa.timestamp("us")), ("code", pa.string()), ("mixed", pa.string()), ("phone", pa.string())]
+    )
+    assert table.column("day").to_pylist() == [dt.date(2024, 1, 31), dt.date(2024, 2, 29), None]
+    assert table.column("count").to_pylist() == [1, -20, 3]
     assert table.column("code").to_pylist() == ["007", "012", None]
     assert table.column("flag").to_pylist() == [True, False, None]
 

@@ -14,7 +14,7 @@ import pytest
 import streamlit as st
 from streamlit.runtime.app_session import AppSession
 
-from analytics import datasets, settings
+from analytics import datasets, profile, settings
 from analytics.settings import DatasetLimits
 from analytics_support import catalog_payload, dataset_entry, sales_frame, write
 
@@ -93,23 +93,52 @@ def test_a_truncated_file_raises_a_dataset_error(tmp_path):
         datasets.read(path, LIMITS)
 
 
-def test_normalise_treats_nan_as_missing_and_reads_iso_text_as_dates():
+def test_normalise_treats_nan_as_missing_and_decimals_as_floats_and_infers_no_type():
     frame = pl.DataFrame(
         {
             "x": [1.0, float("nan"), None],
             "day": ["2024-01-02", None, "2024-03-04"],
-            "at": ["2024-01-02 10:00", "2024-01-02T11:30:00", None],
-            "mixed": ["2024-01-02", "soon", None],
             "money": pl.Series(["1.50", "2.25", None]).cast(pl.Decimal(10, 2)),
         }
     )
     out = datasets.normalise(frame)
     assert out["x"].null_count() == 2
-    assert out.schema["day"] == pl.Date
-    assert out["day"].to_list() == [dt.date(2024, 1, 2), None, dt.date(2024, 3, 4)]
-    assert out.schema["at"] == pl.Datetime("us")
-    assert out.schema["mixed"] == pl.String
     assert out.schema["money"] == pl.Float64
+    assert out["day"].to_list() == ["2024-01-02", None, "2024-03-04"], "text stays text, however it looks"
+
+
+def stored(path, columns: dict[str, pa.Array]):
+    """A Parquet file with exactly these columns and types."""
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_a_dataset_is_analysed_with_the_types_its_file_stores(tmp_path):
+    path = stored(
+        tmp_path / "typed.parquet",
+        {
+            "day": pa.array([dt.date(2024, 1, 2), dt.date(2024, 1, 3)], pa.date32()),
+            "at": pa.array([dt.datetime(2024, 1, 2, 9, 30), None], pa.timestamp("us")),
+            "units": pa.array([1, 2], pa.int64()),
+            "price": pa.array([1.5, None], pa.float64()),
+            "paid": pa.array([True, False], pa.bool_()),
+            "region": pa.array(["north", "south"], pa.string()),
+            # Text that only looks like dates: a Parquet file may store dates as text, and so they stay.
+            "as_text": pa.array(["2024-01-02", "2024-01-03"], pa.string()),
+        },
+    )
+
+    loaded = datasets.read(path, LIMITS)
+
+    assert loaded.frame.schema == pl.Schema(
+        {"day": pl.Date, "at": pl.Datetime("us"), "units": pl.Int64, "price": pl.Float64, "paid": pl.Boolean,
+         "region": pl.String, "as_text": pl.String}
+    )
+    kinds = {column.name: column.kind for column in loaded.profile.columns}
+    assert kinds == {"day": "date", "at": "date", "units": "number", "price": "number", "paid": "category",
+                     "region": "category", "as_text": "category"}
+    assert loaded.profile.names(profile.DATE) == ["day", "at"]
+    assert loaded.profile.column("as_text").values == ("2024-01-02", "2024-01-03")
 
 
 @pytest.fixture

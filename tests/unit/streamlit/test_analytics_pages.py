@@ -218,6 +218,24 @@ def test_overview_shows_size_types_missing_values_statistics_and_a_sample(app, p
     assert len(sample) == 60
 
 
+def test_overview_and_explore_take_the_types_the_file_stores(app, portal, store):
+    # Dates stored as text, as a Parquet upload may carry them: the analytics take them as text.
+    frame = sales_frame().with_columns(pl.col("day").alias("shipped"), pl.col("day").cast(pl.String).alias("day"))
+    write(store, "acme/text-days.parquet", frame)
+    only_dataset(portal, dataset_entry("3", "Text days", "acme/text-days.parquet"))
+
+    app.run()
+    assert not app.exception
+    columns, _numbers, dates, categories, _sample = (element.value for element in app.dataframe)
+    kinds = dict(zip(columns["column"], columns["kind"]))
+    assert (kinds["day"], kinds["shipped"]) == ("category", "date")
+    assert list(dates["column"]) == ["shipped"]
+    assert "day" in set(categories["column"])
+
+    app.switch_page(EXPLORE).run()
+    assert app.selectbox(key="explore:3:v1:date").options == ["shipped"]
+
+
 # Explore
 
 

@@ -12,6 +12,9 @@ A file over a limit is refused before it is loaded: its footer first (rows, colu
 that are surely too big), then its pages in small batches, text read as dictionaries so that
 nothing big is built, counting each value's length and the size in memory the way the portal's
 ingest counts it (services/django/datasets/reading.py): a dataset the portal took loads here.
+
+Each column's type is the one the file stores, which the portal's ingest decided: nothing here
+works a type out again from the values, so a column stored as text stays text.
 """
 from __future__ import annotations
 
@@ -47,10 +50,6 @@ CHECK_BATCH_BYTES = 16 * 2**20
 TEXT_OFFSET_BYTES = 4
 PARQUET_OVERHEAD_PER_VALUE = 1
 PARQUET_OVERHEAD_BYTES = 2**20
-
-_ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-_ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$"
-_DATE_SNIFF_ROWS = 200
 
 
 class DatasetError(Exception):
@@ -256,34 +255,17 @@ def _text_lengths(column: pa.Array) -> pa.Array:
 
 
 def normalise(frame: pl.DataFrame) -> pl.DataFrame:
-    """Make the columns mean what they hold: NaN counts as missing, decimals are analysed as
-    floats, and text columns holding nothing but ISO dates become dates (uploads from CSV often
-    carry dates as text)."""
-    changes: list[pl.Expr | pl.Series] = []
+    """The stored columns made fit to compute with, each keeping its kind: NaN counts as missing
+    (pandas writes missing numbers as NaN, which polars would take for a value in means, bounds
+    and filters), and decimals are analysed as floats (a range slider takes no Decimal bounds,
+    and a float is precise enough for statistics and charts)."""
+    changes = []
     for name, dtype in frame.schema.items():
         if dtype.is_float():
             changes.append(pl.col(name).fill_nan(None))
         elif dtype.is_decimal():
             changes.append(pl.col(name).cast(pl.Float64))
-        elif dtype == pl.String:
-            parsed = _as_dates(frame.get_column(name))
-            if parsed is not None:
-                changes.append(parsed)
     return frame.with_columns(changes) if changes else frame
-
-
-def _as_dates(column: pl.Series) -> pl.Series | None:
-    sniff = column.drop_nulls().head(_DATE_SNIFF_ROWS)
-    if sniff.is_empty():
-        return None
-    if sniff.str.contains(_ISO_DATE).all():
-        parsed = column.str.to_date("%Y-%m-%d", strict=False)
-    elif sniff.str.contains(_ISO_DATETIME).all():
-        parsed = column.str.to_datetime(strict=False)
-    else:
-        return None
-    # Only when every value parsed: a column that is mostly dates keeps its text.
-    return parsed if parsed.null_count() == column.null_count() else None
 
 
 class DatasetCache:

@@ -50,19 +50,15 @@ class SessionState:
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-
-
-@dataclass(frozen=True)
 class DatasetInfo:
+    """A dataset in the partner's catalog. The catalog's columns are left out: the analytics take
+    each column's name and type from the file's stored schema, which those columns describe."""
+
     id: str
     name: str
     description: str
     path: str
     rows: int | None
-    columns: tuple[Column, ...]
     size_bytes: int | None
     version: str
     uploaded_by: str
@@ -195,10 +191,6 @@ def _parse_dataset(item: dict) -> DatasetInfo:
         description=str(item.get("description") or ""),
         path=str(item["path"]),
         rows=_optional_int(item.get("rows")),
-        columns=tuple(
-            Column(name=str(c["name"]), type=str(c.get("type", "")))
-            for c in item.get("columns") or ()
-        ),
         size_bytes=_optional_int(item.get("size_bytes")),
         version=str(item["version"]),
         uploaded_by=str(item.get("uploaded_by") or ""),
