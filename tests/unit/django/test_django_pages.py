@@ -116,6 +116,16 @@ def test_a_dataset_page_shows_its_columns_and_first_rows(alice_client, acme_sale
     assert "<td>부산</td>" in page
 
 
+def test_a_dataset_page_opens_the_analytics_on_that_dataset(alice_client):
+    upload(alice_client, "지역,매출\n서울,120\n".encode(), filename="x.csv", name="2025 매출 & 재고")
+    dataset = Dataset.objects.get(name="2025 매출 & 재고")
+
+    page = alice_client.get(f"/datasets/{dataset.id}/").content.decode()
+
+    # The analytics' dataset choice is bound to the URL's `dataset`, by the dataset's name.
+    assert 'href="/app/?dataset=2025%20%EB%A7%A4%EC%B6%9C%20%26%20%EC%9E%AC%EA%B3%A0"' in page
+
+
 def test_a_dataset_whose_file_is_gone_says_so(alice_client, acme_sales, datasets_dir):
     (datasets_dir / acme_sales.path).unlink()
 

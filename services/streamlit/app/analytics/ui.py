@@ -1,9 +1,12 @@
 """The Streamlit pieces the pages share: the identity gate, the sidebar, loading a dataset with
 a clear message instead of a traceback, and the filter panel.
 
-Widgets that a partner sets (filters, chart choices) keep their value across page switches
-(persist_state="session"); their keys carry the dataset id and version, so a new upload starts
-from fresh bounds.
+Widgets that a partner sets (the dataset, filters, chart and compare choices) keep their value
+in the URL's query string, so reload, back, a bookmark and a link sent to a colleague of the same
+partner restore the view, and across page switches (persist_state="session"). Their keys carry
+the dataset id and version, so a new upload starts from fresh bounds. A value from the URL that
+does not fit (another partner's dataset name, a bound outside the data) is dropped: a link
+never reaches past the partner's own catalog, which is all the widgets offer.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ SESSION_WATCH_SECONDS = 20
 WATCH_FAILURES_SHOWN = 3
 _WATCH_MISSES = "session-watch-misses"
 DATASET_KEY = "dataset"
+_LINKED_DATASET = "dataset-in-url"
 _PORTAL_STATE = "portal"
 _NONE = "(none)"
 LANGUAGE_HEADER = "X-Portal-Language"
@@ -65,8 +69,16 @@ def literal(text: str) -> str:
 
 
 def kept(key: str) -> dict[str, str]:
-    """Widget arguments that keep its value for the whole session, across page switches."""
-    return {"key": key, "persist_state": "session"}
+    """Widget arguments that keep its value in the page's URL (`key` is the query parameter's
+    name): reload, back and a link to a colleague restore the view. A value that does not fit
+    the widget (another partner's dataset, a bound outside the data) is dropped for its default."""
+    return {"key": key, "bind": "query-params", "persist_state": "session"}
+
+
+def dataset_key(page: str, info: portal_api.DatasetInfo) -> str:
+    """The start of the keys of a page's choices about one dataset: a new version of it starts
+    from its own bounds. A few digits of the version tell versions apart and keep URLs short."""
+    return f"{page}:{info.id}:{info.version[:8]}"
 
 
 def portal_link(text: str | None = None) -> None:
@@ -217,7 +229,28 @@ def sidebar(portal: Portal) -> None:
         language_switcher(portal.who)
         if portal.catalog.datasets:
             names = {d.id: d.name for d in portal.catalog.datasets}
-            st.selectbox(_("Dataset"), list(names), format_func=names.get, key=DATASET_KEY)
+            _follow_link(names)
+            chosen = st.selectbox(_("Dataset"), list(names), format_func=names.get, key=DATASET_KEY)
+            _link_to(names[chosen])
+
+
+def _follow_link(names: dict[str, str]) -> None:
+    """The dataset a link names (`?dataset=<name>`, as the portal's "Open analytics" sends),
+    when it is one of the partner's own; any other name is no choice at all. Only a name the
+    URL did not have before counts, so a reload or a page switch keeps the partner's pick."""
+    wanted = st.query_params.get(DATASET_KEY)
+    if wanted is None or wanted == st.session_state.get(_LINKED_DATASET):
+        return
+    by_name = {name: dataset_id for dataset_id, name in names.items()}
+    if wanted in by_name:
+        st.session_state[DATASET_KEY] = by_name[wanted]
+
+
+def _link_to(name: str) -> None:
+    """The chosen dataset in the URL, on every page. Kept by hand rather than bound to the
+    widget: Streamlit drops a bound parameter of the entrypoint's sidebar when the page changes."""
+    st.query_params[DATASET_KEY] = name
+    st.session_state[_LINKED_DATASET] = name
 
 
 def language_switcher(who: identity.Identity) -> None:
@@ -332,7 +365,7 @@ def table(frame: pl.DataFrame, headers: dict[str, str] | None = None, **options)
 def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list[filters.Filter]:
     """Date, category and number filters in the sidebar. A range left at its full extent is no
     filter at all (so rows missing that value are kept)."""
-    prefix = f"filter:{info.id}:{info.version}"
+    prefix = dataset_key("filter", info)
     chosen: list[filters.Filter] = []
     with st.sidebar.expander(_("Filters"), expanded=True):
         date = _column_choice(_("Date column"), columns.ranged(profile.DATE), f"{prefix}:date")

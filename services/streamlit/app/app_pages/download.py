@@ -20,7 +20,7 @@ writable, left_out = export.exportable(data.frame.schema)
 st.title(_("Download"))
 ui.rows_caption(info, rows, data.profile.rows, chosen)
 
-picked = st.multiselect(_("Columns"), writable, writable, **ui.kept(f"download:{info.id}:{info.version}:columns"))
+picked = st.multiselect(_("Columns"), writable, writable, **ui.kept(ui.dataset_key("download", info) + ":columns"))
 if left_out:
     st.caption(ui.literal(
         _("Not in the CSV (lists, structures or binary data): {columns}.").format(columns=", ".join(left_out))

@@ -17,7 +17,7 @@ columns = data.profile
 chosen = ui.filter_panel(info, columns)
 frame = filters.apply(data.lazy(), chosen)
 rows = aggregate.row_count(frame)
-prefix = f"explore:{info.id}:{info.version}"
+prefix = ui.dataset_key("explore", info)
 
 numbers = columns.ranged(profile.NUMBER)
 # Sum, mean and median need a numeric column: without one only count is offered.
