@@ -35,6 +35,8 @@ _NONE = "(none)"
 LANGUAGE_HEADER = "X-Portal-Language"
 _LANGUAGE_CHOICE = "language-choice"
 _LANGUAGE_ERROR = "language-error"
+# The keys of the widgets whose values the partner sets (see `kept`).
+_KEPT_KEYS = "kept-keys"
 # Messages are kept untranslated and translated where shown, in the session's language.
 SIGNED_OUT = {
     "": N_("You are signed out of the portal, so the analytics show nothing more. Sign in again to go on."),
@@ -72,6 +74,7 @@ def kept(key: str) -> dict[str, str]:
     """Widget arguments that keep its value in the page's URL (`key` is the query parameter's
     name): reload, back and a link to a colleague restore the view. A value that does not fit
     the widget (another partner's dataset, a bound outside the data) is dropped for its default."""
+    st.session_state.setdefault(_KEPT_KEYS, set()).add(key)
     return {"key": key, "bind": "query-params", "persist_state": "session"}
 
 
@@ -280,6 +283,16 @@ def _switch_language(who: identity.Identity, was: str) -> None:
         st.session_state[_LANGUAGE_ERROR] = _("The language was not changed. {error}").format(error=error)
         return
     i18n.set_current(chosen)
+    _relabel_choices()
+
+
+def _relabel_choices() -> None:
+    """The partner's choices set again, unchanged, so that Streamlit sends each anew: the browser
+    keeps a select box's shown option as the label it was given, which would stay in the old
+    language although the options and the choice behind it are the new language's."""
+    for key in st.session_state.get(_KEPT_KEYS, ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def current_portal() -> Portal:
