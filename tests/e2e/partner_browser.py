@@ -96,6 +96,15 @@ def expect_home(page, partner):
     expect(page.get_by_role("heading", level=1)).to_have_text(partner.name)
 
 
+def signed_in(stack, new_page, partner):
+    """A page of a browser of its own, signed in to the portal as the partner, on its home page."""
+    page = new_page()
+    page.goto(f"{stack.url}/accounts/login/")
+    log_in(page, partner)
+    expect_home(page, partner)
+    return page
+
+
 def upload(page, filename, file, name=""):
     """Upload through the portal's form, from the home page; back on the home page after."""
     page.get_by_role("link", name="Upload a dataset").first.click()

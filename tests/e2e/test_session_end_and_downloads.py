@@ -4,8 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.partner_browser import (expect_analytics, expect_home, go_to, import_dataset, log_in, new_partner,
-                                 sales_csv)
+from e2e.partner_browser import expect_analytics, go_to, import_dataset, new_partner, sales_csv, signed_in
 
 DATASET = "세션 매출"
 SIGNED_OUT = "You are signed out of the portal"
@@ -13,10 +12,7 @@ SIGNED_OUT = "You are signed out of the portal"
 
 def signed_in_analytics(stack, new_page, partner):
     """The portal in one tab and the analytics in another of the same browser."""
-    portal = new_page()
-    portal.goto(f"{stack.url}/accounts/login/")
-    log_in(portal, partner)
-    expect_home(portal, partner)
+    portal = signed_in(stack, new_page, partner)
     analytics = portal.context.new_page()
     analytics.goto(f"{stack.url}/app/")
     expect_analytics(analytics, partner)
@@ -82,10 +78,7 @@ def test_a_downloaded_file_answers_its_own_partner_only(stack, new_page, shot):
     again = analytics.request.get(url)
     assert again.status == 200 and again.body() == rows, "the owner fetches the file again"
 
-    stranger = new_page()
-    stranger.goto(f"{stack.url}/accounts/login/")
-    log_in(stranger, other)
-    expect_home(stranger, other)
+    stranger = signed_in(stack, new_page, other)
     taken = stranger.request.get(url)
     assert taken.status == 404
     assert "광주".encode() not in taken.body()

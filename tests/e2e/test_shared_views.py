@@ -5,20 +5,12 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.partner_browser import (chart, choose, dataset_row, expect_analytics, expect_home, go_to, log_in,
-                                 new_partner, sales_csv, sidebar, upload)
+from e2e.partner_browser import (chart, choose, dataset_row, expect_analytics, go_to, new_partner, sales_csv,
+                                 sidebar, signed_in, upload)
 
 SALES = {"서울": 1200, "부산": 900, "대구": 700}
 FIRST, SECOND = "매출 2025", "매출 & 재고 2026"
 OWN = "거래처 자료"
-
-
-def signed_in_page(stack, new_page, partner):
-    page = new_page()
-    page.goto(f"{stack.url}/")
-    log_in(page, partner)
-    expect_home(page, partner)
-    return page
 
 
 def expect_view(page, dataset, metric):
@@ -32,7 +24,7 @@ def expect_view(page, dataset, metric):
 
 def test_a_view_travels_as_a_link_within_its_partner_only(stack, new_page, shot):
     partner, other = new_partner(stack, "Links Partner"), new_partner(stack, "Links Other")
-    page = signed_in_page(stack, new_page, partner)
+    page = signed_in(stack, new_page, partner)
     upload(page, "first.csv", sales_csv(2025, SALES), name=FIRST)
     expect(dataset_row(page, FIRST)).to_be_visible()
     upload(page, "second.csv", sales_csv(2026, SALES), name=SECOND)
@@ -59,7 +51,7 @@ def test_a_view_travels_as_a_link_within_its_partner_only(stack, new_page, shot)
     expect_view(page, SECOND, "average 매출")
 
     # A colleague's browser: the same partner, signed in on its own, opens the link.
-    colleague = signed_in_page(stack, new_page, partner)
+    colleague = signed_in(stack, new_page, partner)
     colleague.goto(link)
     expect_analytics(colleague, partner)
     expect_view(colleague, SECOND, "average 매출")
@@ -67,7 +59,7 @@ def test_a_view_travels_as_a_link_within_its_partner_only(stack, new_page, shot)
 
     # Another partner given the link: its own dataset, at the page's defaults; nothing of the
     # first partner's, not even the name of a dataset.
-    stranger = signed_in_page(stack, new_page, other)
+    stranger = signed_in(stack, new_page, other)
     upload(stranger, "own.csv", sales_csv(2024, SALES), name=OWN)
     expect(dataset_row(stranger, OWN)).to_be_visible()
     stranger.goto(link)
