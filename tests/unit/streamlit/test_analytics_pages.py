@@ -211,6 +211,8 @@ def test_overview_shows_size_types_missing_values_statistics_and_a_sample(app, p
     assert list(columns["column"]) == ["day", "region", "units", "price", "note"]
     assert list(columns["kind"]) == ["date", "category", "number", "number", "category"]
     assert list(columns["missing"]) == [0, 0, 0, 1, 0]
+    frame = sales_frame()
+    assert list(columns["distinct"]) == [frame[name].drop_nulls().n_unique() for name in columns["column"]]
     assert list(numbers["column"]) == ["units", "price"]
     assert numbers.set_index("column").loc["units", "max"] == 7
     assert list(dates["earliest"]) == ["2024-01-01"]

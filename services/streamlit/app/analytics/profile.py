@@ -185,13 +185,13 @@ def _stat_exprs(schema: pl.Schema, kinds: dict[str, str]) -> list[pl.Expr]:
     for name, kind in kinds.items():
         column = pl.col(name)
         exprs.append(column.null_count().alias(f"{name}\0missing"))
+        # Counted for every column: the Overview's table shows it for numbers and dates too.
+        exprs.append(column.drop_nulls().n_unique().alias(f"{name}\0distinct"))
         if kind in (NUMBER, DATE):
             # Infinities would make a slider or an axis useless: bounds are the finite range.
             finite = column.filter(column.is_finite()) if schema[name].is_float() else column
             exprs.append(finite.min().alias(f"{name}\0low"))
             exprs.append(finite.max().alias(f"{name}\0high"))
-        elif kind in (CATEGORY, TEXT):
-            exprs.append(column.drop_nulls().n_unique().alias(f"{name}\0distinct"))
     return exprs
 
 

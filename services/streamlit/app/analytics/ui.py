@@ -380,7 +380,10 @@ def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list
     filter at all (so rows missing that value are kept)."""
     prefix = dataset_key("filter", info)
     chosen: list[filters.Filter] = []
-    with st.sidebar.expander(_("Filters"), expanded=True):
+    # Straight in the sidebar, not in an expander: its padding left a date range too narrow
+    # to show both dates.
+    with st.sidebar:
+        st.subheader(_("Filters"))
         date = _column_choice(_("Date column"), columns.ranged(profile.DATE), f"{prefix}:date")
         if date is not None:
             bounds = day(columns.column(date).low), day(columns.column(date).high)
