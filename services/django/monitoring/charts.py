@@ -11,7 +11,14 @@ from django.utils.translation import gettext
 
 from .history import DAY
 
-MAX_POINTS = 288  # one per 5 minutes of the day
+MAX_POINTS = 288  # one per 5 minutes of a whole day
+# A young history is drawn over an hour at least, so its first minutes are not stretched wide.
+MIN_SPAN = timedelta(hours=1)
+# A line breaks where a container sent nothing for three buckets, and never for less than this:
+# the probes report every PROBE_INTERVAL (15 s).
+MIN_GAP = timedelta(minutes=1)
+MAX_TICKS = 6
+TICK_STEPS = tuple(timedelta(minutes=m) for m in (10, 15, 30, 60, 120, 180, 240, 360))
 WIDTH, HEIGHT = 720, 180
 LEFT, RIGHT, TOP, BOTTOM = 40, 20, 8, 22  # room for the axis labels
 # Colour-blind safe (Okabe and Ito), dark enough on white; the same container keeps its colour.
@@ -54,20 +61,33 @@ def colours(containers):
 
 
 def chart(title, series, value_of, *, now, tz, colour_of, level=None, unit="%", note=""):
-    """One chart of `value_of(series)` for each series that has values; `level` draws a threshold."""
-    start = now - DAY
-    bucket = DAY / MAX_POINTS
-    gap = 3 * bucket
+    """One chart of `value_of(series)` for each series that has values; `level` draws a threshold.
+
+    The time axis spans the history there is (a day at most, an hour at least), and each line
+    ends at its newest reading, unaveraged, the figure the table beside it shows.
+    """
+    oldest = min((time for line in series for time in line.times), default=now - DAY)
+    start = max(now - DAY, min(oldest, now - MIN_SPAN))
+    span = now - start
+    bucket = span / MAX_POINTS
+    gap = 3 * max(bucket, MIN_GAP)
     drawn = []
     for line in series:
         points = _bucket_means(line.times, value_of(line), start, bucket)
+        newest = _newest(line.times, value_of(line))
+        if points and newest is not None:
+            # The newest reading takes the place of its bucket's mean.
+            if newest[0] - points[-1][0] <= bucket / 2:
+                points[-1] = newest
+            else:
+                points.append(newest)
         if points:
             drawn.append((line, points))
     top_value = max([level or 0] + [value for _, points in drawn for _, value in points])
     y_max = _nice_ceiling(top_value * 1.1) if unit != "%" else max(100, 50 * math.ceil(top_value / 50))
 
     def x(moment):
-        return LEFT + (WIDTH - LEFT - RIGHT) * (moment - start) / DAY
+        return LEFT + (WIDTH - LEFT - RIGHT) * (moment - start) / span
 
     def y(value):
         return TOP + (HEIGHT - TOP - BOTTOM) * (1 - min(max(value, 0), y_max) / y_max)
@@ -84,11 +104,16 @@ def chart(title, series, value_of, *, now, tz, colour_of, level=None, unit="%", 
     return Chart(
         title=title,
         lines=lines,
-        x_ticks=[Tick(round(x(hour), 1), hour.strftime("%H:%M")) for hour in _hours(start, now, tz)],
+        x_ticks=[Tick(round(x(moment), 1), moment.strftime("%H:%M")) for moment in _ticks(start, now, tz)],
         y_ticks=[Tick(round(y(value), 1), _format(value, unit)) for value in (0, y_max / 2, y_max)],
         level=Tick(round(y(level), 1), _format(level, unit)) if level is not None else None,
         note=note,
     )
+
+
+def _newest(times, values):
+    """(time, value) of the newest reading that has a value, or None."""
+    return next(((time, value) for time, value in zip(reversed(times), reversed(values)) if value is not None), None)
 
 
 def _bucket_means(times, values, start, bucket):
@@ -108,15 +133,18 @@ def _segment(points):
     return f"M{points[0]} " + (" ".join(f"L{point}" for point in points[1:]) if len(points) > 1 else "h0")
 
 
-def _hours(start, end, tz):
-    """Every sixth whole hour of local time between start and end."""
-    moment = start.astimezone(tz).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    while moment.hour % 6:
-        moment += timedelta(hours=1)
+def _ticks(start, end, tz):
+    """Whole local times between start and end, at the first step of TICK_STEPS that cuts the
+    span into at most MAX_TICKS steps."""
+    span = end - start
+    step = next((step for step in TICK_STEPS if span / step <= MAX_TICKS), TICK_STEPS[-1])
+    local = start.astimezone(tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    moment = midnight + step * math.ceil((local - midnight) / step)
     ticks = []
     while moment <= end:
         ticks.append(moment)
-        moment += timedelta(hours=6)
+        moment += step
     return ticks
 
 

@@ -24,6 +24,8 @@ DAY = timedelta(hours=24)
 # (age from which rows are thinned, seconds each thinned row stands for), finest first.
 TIERS = ((timedelta(hours=1), 60), (DAY, 600))
 KEEP = timedelta(days=7)
+# How far back trouble still keeps the advice from saying "enough".
+RECENT = timedelta(minutes=5)
 
 _MEAN_FIELDS = ("cpu_percent", "memory_bytes", "memory_limit_bytes", "sessions", "connections")
 
@@ -204,6 +206,23 @@ def crossings(series, thresholds, tz):
             )
             found.append((line.times[start], text + _times(len(episodes))))
     return [text for _, text in sorted(found, key=lambda item: item[0], reverse=True)]
+
+
+def recent_trouble(series, thresholds, now, tz, within=RECENT):
+    """For each container unhealthy or over its memory level in the last minutes (its newest
+    row aside: the page's warnings tell the present), what it was, with the time."""
+    found = {}
+    for line in series:
+        for time, healthy, memory in zip(line.times[:-1], line.healthy[:-1], line.memory_percent[:-1]):
+            if time < now - within:
+                continue
+            if not healthy:
+                found[line.container] = gettext("unhealthy at {at}").format(at=_clock(time, tz))
+            elif memory is not None and memory > thresholds.mem_warn_percent:
+                found[line.container] = gettext("at {memory} % memory at {at}").format(
+                    memory=f"{memory:.0f}", at=_clock(time, tz)
+                )
+    return found
 
 
 def _episodes(over):

@@ -36,7 +36,8 @@ def status(request):
     # A service whose containers all went stale stays in the advice, which then says so.
     by_service = {row.reading.service: [] for row in containers}
     by_service.update(latest_by_service([reading.snapshot for reading in readings], newer_than=now - stale_after()))
-    advice = advise(by_service, thresholds)
+    lines = history.last_day(now)
+    advice = advise(by_service, thresholds, recent=history.recent_trouble(lines, thresholds, now, tz))
     # The probe's sentences, in the page's language from the probe's own catalog.
     probe_words = probe_language.translations(get_language()).gettext
     warnings = [
@@ -50,7 +51,6 @@ def status(request):
     unreadable = gettext("{name}: unreadable snapshot: {problem}")
     warnings += [unreadable.format(name=name, problem=problem) for name, problem in malformed]
 
-    lines = history.last_day(now)
     drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
     unlimited = [line.container for line in lines if all(value is None for value in line.memory_percent)]
     context = {

@@ -4,24 +4,30 @@ Rules (levels from the environment, see `Thresholds`):
 - A snapshot warns when its memory passes PROBE_MEM_WARN (80) % of its limit, its CPU passes
   PROBE_CPU_WARN (85) % of its quota (of the host's cores when it has none), or its healthcheck
   failed. Without a memory limit there is no memory level to pass.
-- streamlit: load is measured three ways over the N replicas: mean memory %, mean CPU %, and
-  sessions per replica against STREAMLIT_SESSIONS_PER_REPLICA (10). Assuming load spreads evenly,
-  each gives the replicas that bring it back to its level: ceil(N * mean / level) and
-  ceil(sessions / per replica). The largest of them, when above N, is the advice (at least 1).
-  It never advises fewer replicas: a replica's memory has a fixed base that the even-spread
-  estimate ignores, and a spare replica is what keeps sessions alive when another one dies.
+- streamlit: load is judged on the busiest replica, not the mean: a partner's session lives on
+  one replica, and an even mean can hide one replica at its limit. Memory and CPU: the replicas
+  that would bring the busiest one back to its level if the load spread evenly,
+  ceil(N * busiest / level). Sessions: ceil(all sessions / STREAMLIT_SESSIONS_PER_REPLICA (10)).
+  The largest, when above N, is the advice. When the busiest replica holds more sessions than
+  the level while all of them would fit, the sessions are unevenly spread: routing keeps each
+  client address on its replica, so more replicas only take clients from other addresses; the
+  advice says so. It never advises fewer replicas: a replica's memory has a fixed base that the
+  even-spread estimate ignores, and a spare replica is what keeps sessions alive when another
+  one dies.
 - django: CPU past its level means the container's cores are saturated, and more workers would
   only queue on them: raise its CPU limit or add another host. Workers nearly all busy (CPU used
   past the level of one core per worker) while cores sit idle means the workers are the limit:
   raise GUNICORN_WORKERS to Gunicorn's suggested 2 x cores + 1. Memory past its level: raise
   the memory limit.
 - nginx: CPU or memory past its level: raise that limit.
+- Never "enough" while a container of the service warns, or was unhealthy or over its memory
+  level in the last minutes (`recent`, which the caller reads from its history): the advice
+  then names that.
 """
-
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from statistics import mean
 
@@ -90,14 +96,19 @@ def latest_by_service(snapshots: Iterable[dict], newer_than: datetime | None = N
 
 
 def advise(
-    snapshots_by_service: Mapping[str, list[dict]], thresholds: Thresholds = Thresholds()
+    snapshots_by_service: Mapping[str, list[dict]],
+    thresholds: Thresholds = Thresholds(),
+    recent: Mapping[str, str] | None = None,
 ) -> list[ServiceAdvice]:
-    """One piece of advice per service, in service name order."""
+    """One piece of advice per service, in service name order. `recent`: for a container that
+    was unhealthy or over its memory level in the last minutes, what it was, in the reader's
+    language (the caller's history says it)."""
     advisers = {"streamlit": advise_streamlit, "django": advise_django}
     advice = []
     for service, snapshots in sorted(snapshots_by_service.items()):
         if snapshots:
-            advice.append(advisers.get(service, advise_other)(service, snapshots, thresholds))
+            found = advisers.get(service, advise_other)(service, snapshots, thresholds)
+            advice.append(_not_enough_while_troubled(found, snapshots, recent or {}))
         elif service == "streamlit":
             advice.append(
                 ServiceAdvice(service, 0, (), Said("{service}: no replica reporting", service=service), (_scale_to(1),), 1)
@@ -107,6 +118,19 @@ def advise(
                 ServiceAdvice(service, 0, (), Said("{service}: no snapshot", service=service), (Said("is it running?"),))
             )
     return advice
+
+
+def _not_enough_while_troubled(advice: ServiceAdvice, snapshots: list[dict], recent: Mapping[str, str]) -> ServiceAdvice:
+    """What was troubled lately is named; a warning now or lately is never "enough"."""
+    lately = tuple(
+        Said("{container} was {what} in the last minutes", container=name_of(snapshot), what=recent[name_of(snapshot)])
+        for snapshot in snapshots
+        if name_of(snapshot) in recent
+    )
+    actions = advice.actions + lately
+    if not actions and advice.warnings:
+        actions = (Said("see the warnings"),)
+    return replace(advice, actions=actions)
 
 
 def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[Said]:
@@ -133,23 +157,32 @@ def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[Said]:
 
 def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
     replicas = len(snapshots)
-    load = _Load(snapshots)
-    sessions = sum(snapshot["sessions"] or 0 for snapshot in snapshots)
-    needed = [1, math.ceil(sessions / thresholds.sessions_per_replica)]
-    if load.memory_percent is not None:
-        needed.append(math.ceil(replicas * load.memory_percent / thresholds.mem_warn_percent))
-    needed.append(math.ceil(replicas * load.cpu_percent / thresholds.cpu_warn_percent))
+    busiest = _Load.busiest(snapshots)
+    sessions = [snapshot["sessions"] or 0 for snapshot in snapshots]
+    needed = [1, math.ceil(sum(sessions) / thresholds.sessions_per_replica)]
+    if busiest.memory_percent is not None:
+        needed.append(math.ceil(replicas * busiest.memory_percent / thresholds.mem_warn_percent))
+    needed.append(math.ceil(replicas * busiest.cpu_percent / thresholds.cpu_warn_percent))
     target = max(needed)
 
-    figures = {"service": service, "replicas": replicas, "load": load.describe(), "sessions": sessions}
+    most = max(snapshots, key=lambda snapshot: snapshot["sessions"] or 0)
+    figures = {"service": service, "replicas": replicas, "sessions": sum(sessions), "load": busiest.describe()}
     if replicas == 1:
         summary = Said("{service}: 1 replica at {load}, {sessions} sessions", **figures)
     else:
-        summary = Said("{service}: {replicas} replicas at {load}, {sessions} sessions", **figures)
-    warnings = _warnings(snapshots, thresholds)
+        summary = Said("{service}: {replicas} replicas, {sessions} sessions; the busiest at {load}", **figures)
+    actions = []
     if target > replicas:
-        return ServiceAdvice(service, replicas, warnings, summary, (_scale_to(target),), target)
-    return ServiceAdvice(service, replicas, warnings, summary)
+        actions.append(_scale_to(target))
+    if replicas > 1 and max(sessions) > thresholds.sessions_per_replica and target <= replicas:
+        actions.append(Said(
+            "{replica} holds {held} of the {sessions} sessions, over {level} a replica: routing keeps each "
+            "client address on its replica, so more replicas only take clients from other addresses",
+            replica=name_of(most), held=max(sessions), sessions=sum(sessions), level=thresholds.sessions_per_replica,
+        ))
+    return ServiceAdvice(
+        service, replicas, _warnings(snapshots, thresholds), summary, tuple(actions), target if target > replicas else None
+    )
 
 
 def _scale_to(target: int) -> Said:
@@ -189,12 +222,18 @@ def advise_other(service: str, snapshots: list[dict], thresholds: Thresholds) ->
 
 
 class _Load:
-    """Mean CPU and memory percent over a service's snapshots; memory only where there is a limit."""
+    """CPU and memory percent of a service: the mean over its snapshots, or its busiest
+    snapshot's; memory only where there is a limit."""
 
-    def __init__(self, snapshots: list[dict]):
-        self.cpu_percent = mean(snapshot["cpu_percent"] for snapshot in snapshots)
+    def __init__(self, snapshots: list[dict], pick=mean):
+        self.cpu_percent = pick(snapshot["cpu_percent"] for snapshot in snapshots)
         limited = [snapshot["memory_percent"] for snapshot in snapshots if snapshot["memory_percent"] is not None]
-        self.memory_percent = mean(limited) if limited else None
+        self.memory_percent = pick(limited) if limited else None
+
+    @classmethod
+    def busiest(cls, snapshots: list[dict]) -> "_Load":
+        """The highest CPU and the highest memory of any one snapshot (not always the same one)."""
+        return cls(snapshots, max)
 
     def describe(self) -> Said:
         if self.memory_percent is None:

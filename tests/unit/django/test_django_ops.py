@@ -452,6 +452,22 @@ def test_the_status_page_reads_in_korean_advice_and_warnings_included(staff_clie
         assert english not in html
 
 
+def test_a_container_unhealthy_minutes_ago_keeps_the_advice_from_saying_enough(staff_client, loaded):
+    # django reports healthy and calm now, but was unhealthy two minutes ago.
+    now = django_timezone.now()
+    LoadSample.objects.bulk_create(
+        [sample("partner-portal-django-1", now - timedelta(minutes=minutes), 20, healthy=minutes != 2, service="django")
+         for minutes in (3, 2, 1)]
+    )
+    at = django_timezone.localtime(now - timedelta(minutes=2))
+
+    response = staff_client.get("/ops/status/")
+
+    django = dict(zip([service.service for service in response.context["advice"]], response.context["recommendations"]))["django"]
+    assert django.endswith(f"partner-portal-django-1 was unhealthy at {at:%H:%M} in the last minutes")
+    assert "enough" not in django
+
+
 def test_the_status_page_draws_the_last_day_as_svg(staff_client, loaded):
     response = staff_client.get("/ops/status/")
 
@@ -549,8 +565,27 @@ def test_a_chart_breaks_its_line_where_a_container_sent_nothing(settings):
 
     path = chart.lines[0].path
     assert path.count("M") == 2 and path.count("L") == 2 and path.endswith("h0")
-    assert [tick.label for tick in chart.x_ticks] == ["18:00", "00:00", "06:00", "12:00"]
+    # The axis spans the 20 hours there are, in steps that give at most six labels.
+    assert [tick.label for tick in chart.x_ticks] == ["16:00", "20:00", "00:00", "04:00", "08:00", "12:00"]
     assert [tick.label for tick in chart.y_ticks] == ["0 %", "50 %", "100 %"]
+
+
+def test_a_young_history_fills_its_chart_and_ends_at_the_newest_reading():
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+    # Half an hour of snapshots every 15 s: 0 sessions, then 15 in the last minute.
+    times = [now - timedelta(seconds=15 * step) for step in reversed(range(120))]
+    sessions = [15 if now - time < timedelta(minutes=1) else 0 for time in times]
+    line = history.Series("streamlit-1", "streamlit", times, [True] * 120, [10] * 120, [None] * 120, sessions)
+
+    chart = charts.chart(
+        "Sessions", [line], lambda line: line.sessions, now=now, tz=timezone.utc, colour_of={line.container: "#000"},
+        unit="",
+    )
+
+    # An hour at least, labelled every 10 minutes; the line ends at 15, as the table shows it.
+    assert [tick.label for tick in chart.x_ticks] == ["11:00", "11:10", "11:20", "11:30", "11:40", "11:50", "12:00"]
+    assert chart.lines[0].last == "15"
+    assert chart.lines[0].path.count("M") == 1, "one line: the snapshots came every 15 s"
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from portal_probe.advice import Thresholds, advise, latest_by_service, snapshot_warnings
+from portal_probe.language import Said
 from portal_probe.settings import SettingsError
 
 
@@ -34,7 +35,7 @@ def only_advice(snapshots_by_service, thresholds=Thresholds()):
 
 def test_streamlit_with_room_is_enough():
     advice = only_advice({"streamlit": replicas(2, sessions=1)})
-    assert advice.recommendation == "streamlit: 2 replicas at 20 % memory, 10 % CPU, 2 sessions: enough"
+    assert advice.recommendation == "streamlit: 2 replicas, 2 sessions; the busiest at 20 % memory, 10 % CPU: enough"
     assert (advice.scale_to, advice.warnings) == (None, ())
 
 
@@ -42,7 +43,8 @@ def test_streamlit_sessions_past_the_per_replica_level_scale_out():
     advice = only_advice({"streamlit": replicas(3, memory_percent=82.0, sessions=14)})
     # 42 sessions need 5 replicas at 10 each; memory alone would need ceil(3 * 82 / 80) = 4.
     assert (
-        advice.recommendation == "streamlit: 3 replicas at 82 % memory, 10 % CPU, 42 sessions: scale to 5 (ops/scale 5)"
+        advice.recommendation
+        == "streamlit: 3 replicas, 42 sessions; the busiest at 82 % memory, 10 % CPU: scale to 5 (ops/scale 5)"
     )
     assert advice.scale_to == 5
     assert len(advice.warnings) == 3
@@ -64,7 +66,39 @@ def test_one_saturated_replica_scales_to_two():
 
 def test_streamlit_without_memory_limit_is_judged_on_cpu_and_sessions():
     advice = only_advice({"streamlit": replicas(2, memory_percent=None, cpu_quota_cores=None, sessions=3)})
-    assert advice.recommendation == "streamlit: 2 replicas at 10 % CPU, no memory limit, 6 sessions: enough"
+    assert advice.recommendation == "streamlit: 2 replicas, 6 sessions; the busiest at 10 % CPU, no memory limit: enough"
+
+
+def test_one_replica_at_its_memory_level_counts_though_the_mean_is_low():
+    # A mean of 50 % would read "enough"; the busy replica is what its partners feel.
+    busy, calm = snapshot(hostname="replica-1", memory_percent=90.0), snapshot(hostname="replica-2", memory_percent=10.0)
+    advice = only_advice({"streamlit": [busy, calm]})
+    assert advice.scale_to == 3  # 2 x 90 % spread over 3 replicas is 60 %
+    assert "the busiest at 90 % memory" in advice.recommendation
+
+
+def test_sessions_piled_on_one_replica_say_that_more_replicas_will_not_spread_them():
+    piled, empty = snapshot(hostname="replica-1", sessions=15), snapshot(hostname="replica-2", sessions=0)
+    advice = only_advice({"streamlit": [piled, empty]})
+    # All 15 would fit 2 replicas at 10 each: scaling out is not the answer.
+    assert advice.scale_to is None
+    assert advice.recommendation.endswith(
+        "replica-1 holds 15 of the 15 sessions, over 10 a replica: routing keeps each client address on its "
+        "replica, so more replicas only take clients from other addresses"
+    )
+
+
+def test_a_container_troubled_in_the_last_minutes_is_never_enough():
+    calm = snapshot("django", "web", cpu_percent=20.0)
+    (advice,) = advise({"django": [calm]}, Thresholds(), recent={"web": Said("unhealthy at {at}", at="08:32")})
+    assert advice.recommendation == (
+        "django: 4 workers at 20 % memory, 20 % CPU: web was unhealthy at 08:32 in the last minutes"
+    )
+
+
+def test_a_warning_now_is_never_enough():
+    sick = snapshot("nginx", "proxy", health={"ok": False, "reason": "no worker process"})
+    assert only_advice({"nginx": [sick]}).recommendation == "nginx: 20 % memory, 10 % CPU: see the warnings"
 
 
 def test_idle_replicas_are_never_scaled_below_what_runs():
