@@ -139,7 +139,7 @@ SCHEMA = {
     "STREAMLIT_COOKIE_SECRET": _secret,
     "GUNICORN_WORKERS": lambda v: _whole(v, 1, 64),
     "STREAMLIT_REPLICAS": lambda v: _whole(v, 1, 32),
-    "STREAMLIT_ROUTING": _choice("consistent", "ip_hash"),
+    "STREAMLIT_ROUTING": _choice("consistent", "ip_hash", "user"),
     "TRUSTED_PROXIES": _cidrs,
     "UPLOAD_MAX_MB": lambda v: _whole(v, 1, 2048),
     "DATASET_MAX_COLUMNS": lambda v: _whole(v, 1, 100_000),

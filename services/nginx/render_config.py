@@ -18,6 +18,9 @@ ROUTING_MODES = {
     "ip_hash": "ip_hash;",
     # The whole address on a consistent ring: adding a replica moves about 1/N of the clients.
     "consistent": "hash $remote_addr consistent;",
+    # The signed-in user the gate names (auth_request_set in streamlit-proxy.conf), on the same
+    # ring: the people of one partner behind one NAT address spread over the replicas.
+    "user": "hash $portal_user consistent;",
 }
 # nginx needs at least one server; this one never answers, so /app/ gets the 503 page.
 NO_REPLICA = "server 127.0.0.1:9 down;  # no streamlit replica is running"

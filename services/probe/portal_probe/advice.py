@@ -10,8 +10,8 @@ Rules (levels from the environment, see `Thresholds`):
   ceil(N * busiest / level). Sessions: ceil(all sessions / STREAMLIT_SESSIONS_PER_REPLICA (10)).
   The largest, when above N, is the advice. When the busiest replica holds more sessions than
   the level while all of them would fit, the sessions are unevenly spread: routing keeps each
-  client address on its replica, so more replicas only take clients from other addresses; the
-  advice says so. It never advises fewer replicas: a replica's memory has a fixed base that the
+  client address (or, with STREAMLIT_ROUTING=user, each user) on its replica, so more replicas
+  only take other clients; the advice says so, and names STREAMLIT_ROUTING=user where it helps. It never advises fewer replicas: a replica's memory has a fixed base that the
   even-spread estimate ignores, and a spare replica is what keeps sessions alive when another
   one dies.
 - django: CPU past its level means the container's cores are saturated, and more workers would
@@ -41,6 +41,7 @@ class Thresholds:
     cpu_warn_percent: float = 85.0
     sessions_per_replica: int = 10
     gunicorn_workers: int = 4
+    routing: str = "consistent"  # STREAMLIT_ROUTING: what keeps a session on its replica
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Thresholds":
@@ -51,6 +52,7 @@ class Thresholds:
                 env_number(environ, "STREAMLIT_SESSIONS_PER_REPLICA", cls.sessions_per_replica, integer=True)
             ),
             gunicorn_workers=int(env_number(environ, "GUNICORN_WORKERS", cls.gunicorn_workers, integer=True)),
+            routing=environ.get("STREAMLIT_ROUTING", "").strip() or cls.routing,
         )
 
 
@@ -175,11 +177,19 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
     if target > replicas:
         actions.append(_scale_to(target))
     if replicas > 1 and max(sessions) > thresholds.sessions_per_replica and target <= replicas:
-        actions.append(Said(
-            "{replica} holds {held} of the {sessions} sessions, over {level} a replica: routing keeps each "
-            "client address on its replica, so more replicas only take clients from other addresses",
-            replica=name_of(most), held=max(sessions), sessions=sum(sessions), level=thresholds.sessions_per_replica,
-        ))
+        piled = {"replica": name_of(most), "held": max(sessions), "sessions": sum(sessions),
+                 "level": thresholds.sessions_per_replica}
+        if thresholds.routing == "user":
+            actions.append(Said(
+                "{replica} holds {held} of the {sessions} sessions, over {level} a replica: routing keeps each "
+                "user on one replica, so more replicas only take other users", **piled,
+            ))
+        else:
+            actions.append(Said(
+                "{replica} holds {held} of the {sessions} sessions, over {level} a replica: routing keeps each "
+                "client address on its replica, so more replicas only take clients from other addresses; "
+                "STREAMLIT_ROUTING=user spreads the people behind one address", **piled,
+            ))
     return ServiceAdvice(
         service, replicas, _warnings(snapshots, thresholds), summary, tuple(actions), target if target > replicas else None
     )

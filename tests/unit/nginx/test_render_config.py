@@ -49,7 +49,10 @@ def test_unhealthy_replicas_are_left_out(monkeypatch, replicas):
     assert "pp-streamlit-2:8501" in conf and "pp-streamlit-1:8501" not in conf
 
 
-@pytest.mark.parametrize("mode, directive", [("consistent", "hash $remote_addr consistent;"), ("ip_hash", "ip_hash;")])
+@pytest.mark.parametrize(
+    "mode, directive",
+    [("consistent", "hash $remote_addr consistent;"), ("ip_hash", "ip_hash;"), ("user", "hash $portal_user consistent;")],
+)
 def test_routing_mode_picks_the_balancing_directive(monkeypatch, replicas, mode, directive):
     assert directive in rendered(monkeypatch, STREAMLIT_ROUTING=mode)
 

@@ -84,8 +84,15 @@ def test_sessions_piled_on_one_replica_say_that_more_replicas_will_not_spread_th
     assert advice.scale_to is None
     assert advice.recommendation.endswith(
         "replica-1 holds 15 of the 15 sessions, over 10 a replica: routing keeps each client address on its "
-        "replica, so more replicas only take clients from other addresses"
+        "replica, so more replicas only take clients from other addresses; STREAMLIT_ROUTING=user spreads the "
+        "people behind one address"
     )
+
+
+def test_sessions_piled_on_one_replica_by_user_say_so():
+    piled, empty = snapshot(hostname="replica-1", sessions=15), snapshot(hostname="replica-2", sessions=0)
+    advice = only_advice({"streamlit": [piled, empty]}, Thresholds(routing="user"))
+    assert advice.recommendation.endswith("routing keeps each user on one replica, so more replicas only take other users")
 
 
 def test_a_container_troubled_in_the_last_minutes_is_never_enough():
@@ -140,6 +147,11 @@ def test_unhealthy_snapshot_warns_with_its_reason():
     assert snapshot_warnings(sick, Thresholds()) == [
         "replica-1 (streamlit): unhealthy: no streamlit server process (streamlit run)"
     ]
+
+
+def test_the_routing_comes_from_the_environment():
+    assert Thresholds.from_env({"STREAMLIT_ROUTING": "user"}).routing == "user"
+    assert Thresholds.from_env({}).routing == "consistent"
 
 
 def test_levels_come_from_thresholds():
