@@ -56,7 +56,8 @@ def test_ops_status_prints_a_table_and_a_recommendation(stack):
     assert result.returncode == 0, result.stderr
     for name in stack.container_names("streamlit"):
         assert name in result.stdout
-    assert re.search(r"^streamlit: \d+ replicas? at .*: (enough|scale to \d+)", result.stdout, re.M), result.stdout
+    summary = r"(1 replica at .*|\d+ replicas, \d+ sessions; the busiest at .*)"
+    assert re.search(rf"^streamlit: {summary}: (enough|scale to \d+|see the warnings)", result.stdout, re.M), result.stdout
     zone = stack.setting("PORTAL_TIME_ZONE", "Asia/Seoul")
     assert re.match(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \({re.escape(zone)}\);", result.stdout), result.stdout
 
