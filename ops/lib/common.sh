@@ -33,7 +33,7 @@ compose() {
 # The host's Python tools (the test runner, the benchmark's load tool and the services' own
 # packages for the unit tests) live in one venv, rebuilt only when a requirements file changed.
 VENV=$ROOT/.venv
-VENV_REQUIREMENTS=(tests/requirements.txt ops/lib/bench/requirements.txt services/django/requirements.txt
+VENV_REQUIREMENTS=(tests/requirements.txt bench/requirements.txt services/django/requirements.txt
                    services/streamlit/requirements.txt services/probe/requirements.txt)
 ensure_venv() {
     local stamp; stamp=$(cd "$ROOT" && cat "${VENV_REQUIREMENTS[@]}" | sha256sum | cut -c1-16)

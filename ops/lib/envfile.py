@@ -187,6 +187,11 @@ def parse(path):
     return entries
 
 
+def values(path):
+    """{name: value} of the file's settings: what ops/status, the stack tests and ops/bench read."""
+    return {name: value for _, name, value in parse(path)}
+
+
 def check(path, port_check=True):
     seen = {}
     for number, name, value in parse(path):

@@ -13,6 +13,8 @@ import zoneinfo
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import envfile  # beside this file
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "probe"))
 
@@ -45,14 +47,14 @@ def shown_at(moment, zone_name):
     return moment.astimezone(portal_zone(zone_name)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def read_env_file(path):
-    values = {}
-    if Path(path).exists():
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            name, sep, value = line.partition("=")
-            if sep and not line.lstrip().startswith("#"):
-                values[name.strip()] = value.strip()
-    return values
+def read_settings(path):
+    """The settings file's values, read by envfile's parser; none before ops/up has created it."""
+    if not Path(path).exists():
+        return {}
+    try:
+        return envfile.values(path)
+    except envfile.EnvError as exc:
+        sys.exit(f"error: {exc}")
 
 
 def containers():
@@ -176,7 +178,7 @@ def text_table(table):
 
 def main(argv):
     as_json = "--json" in argv
-    settings = read_env_file(os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env")))
+    settings = read_settings(os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env")))
     rows = containers()
     if not rows:
         sys.exit("error: the stack is not running: start it with ops/up")

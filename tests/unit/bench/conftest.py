@@ -1,13 +1,8 @@
 """ops/bench's pure parts, importable without Docker; a fixture result set shaped like a run's."""
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "ops" / "lib"))
-
-from bench.gate import CHECK, GATED, REUSED, UNGATED  # noqa: E402
-from bench.portal import GUNICORN, NGINX, RUNSERVER, STATIC  # noqa: E402
+from portal_bench.gate import CHECK, GATED, REUSED, UNGATED
+from portal_bench.portal import GUNICORN, NGINX, RUNSERVER, STATIC
 
 MIB = 1 << 20
 

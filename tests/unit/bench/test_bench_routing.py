@@ -1,8 +1,8 @@
 """The routing measurement's pure parts: the simulated addresses and a mode's figures."""
 import ipaddress
 
-from bench import routing
-from bench.plan import FULL
+from portal_bench import routing
+from portal_bench.plan import FULL
 
 
 def test_simulated_addresses_are_distinct_in_the_pool_and_the_same_every_run():

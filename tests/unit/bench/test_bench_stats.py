@@ -1,7 +1,7 @@
 """The bench's arithmetic: percentiles, where p95 crosses 1 s, ratios, fits, spread, moves."""
 import pytest
 
-from bench import stats
+from portal_bench import stats
 
 
 def test_percentiles_interpolate_between_closest_ranks():

@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from analytics import bench, charts as chart_kinds, identity, portal_api
+from analytics import charts as chart_kinds, identity, portal_api
 from analytics_support import TICKET, catalog_payload, charts, dataset_entry, sales_frame, texts, write
+from portal_bench.analytics_timing import generate
 from support.markdown import readable
 
 OVERVIEW = "app_pages/overview.py"
@@ -320,7 +321,7 @@ def test_a_float_range_moved_back_to_its_ends_is_no_filter(app, portal):
 
 
 def test_scatter_sends_a_bounded_sample_of_a_large_dataset(app, portal, store):
-    bench.generate(6000, store / "acme" / "big.parquet")
+    generate(6000, store / "acme" / "big.parquet")
     only_dataset(portal, dataset_entry("4", "Big", "acme/big.parquet"))
     app.switch_page(EXPLORE).run()
     app.segmented_control[0].set_value(chart_kinds.SCATTER).run()

@@ -10,5 +10,5 @@ Modules, one concern each:
 - charts: Altair charts drawn from aggregated frames
 - export: CSV with formula cells defused
 - ui: the Streamlit pieces the pages share
-- warmup, serve, bench: process start and measurement
+- warmup, serve: process start
 """

@@ -19,9 +19,9 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from bench import stats
-from bench.project import BenchProject, engine, note
-from support.stack import wait_until
+from portal_bench import stats
+from portal_bench.project import BenchProject, engine, note
+from portal_stack.stack import wait_until
 
 PATH = "/app/_stcore/health"
 # Private addresses: they only ever travel in a header, and real clients never have them here.

@@ -9,9 +9,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
-from bench.gate import SERIES as GATE_SERIES  # noqa: E402
-from bench.portal import PAGES, SERVERS, STATIC  # noqa: E402
-from bench.report import PAGE_NAMES, http_row, levels  # noqa: E402
+from portal_bench.document import PAGE_NAMES, http_row, levels  # noqa: E402
+from portal_bench.gate import SERIES as GATE_SERIES  # noqa: E402
+from portal_bench.portal import PAGES, SERVERS, STATIC  # noqa: E402
 
 # The same look in every run, so a regenerated chart differs only where the numbers do.
 matplotlib.rcParams.update({"svg.hashsalt": "bench", "figure.dpi": 100, "font.size": 9})

@@ -3,7 +3,7 @@
 Each level has a fresh replica of its own (an extra container of the streamlit service, same
 image, settings, limits and volumes, that nginx does not route to), so sessions closed at an
 earlier level, which Streamlit keeps for a while, weigh nothing. Then N simulated browser tabs (the
-websocket protocol of tests/support/streamlit_session.py, with the identity headers nginx's gate
+websocket protocol of portal_stack.streamlit_session, with the identity headers nginx's gate
 would set) open the Explore page of the partner's generated dataset and, for a fixed time, each
 changes the chart's aggregate after a think time, and waits for the rerun to finish. Memory is
 the container's working set as the engine reports it, polled during the level.
@@ -16,10 +16,10 @@ import time
 
 from streamlit.util import calc_hash
 
-from bench import stats
-from bench.project import BenchProject, answers, limits, note, usage
-from support.stack import wait_until
-from support.streamlit_session import StreamlitSession, widget
+from portal_bench import stats
+from portal_bench.project import BenchProject, answers, limits, note, usage
+from portal_stack.stack import wait_until
+from portal_stack.streamlit_session import StreamlitSession, widget
 
 # st.navigation names a page by its URL path (app_pages/explore.py is "explore") and hashes it
 # to the page_script_hash the browser sends.

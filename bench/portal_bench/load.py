@@ -1,7 +1,7 @@
 """HTTP load with locust, used as a library in a process of its own.
 
 locust patches the whole interpreter for gevent when it is imported, so the steps run in a child
-process (`python -m bench.load STEPS OUT`) and the orchestrator stays a plain Python program.
+process (`python -m portal_bench.load STEPS OUT`) and the orchestrator stays a plain Python program.
 Each step is a closed loop: `users` locust users, each on a connection of its own (kept alive
 unless the step's headers say `Connection: close`), sending its next GET as soon as the last one
 answered, for `seconds` after a `warmup` that is not counted.
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import stats
+from portal_bench import stats
 
 
 def run_steps(steps: list[dict], workdir: Path) -> dict[str, dict]:
@@ -31,7 +31,7 @@ def run_steps(steps: list[dict], workdir: Path) -> dict[str, dict]:
     budget = sum(step["seconds"] + step["warmup"] + 10 for step in steps) + 60
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parent.parent),
                                                        os.environ.get("PYTHONPATH", "")]))
-    subprocess.run([sys.executable, "-m", "bench.load", str(plan_path), str(out_path)], check=True,
+    subprocess.run([sys.executable, "-m", "portal_bench.load", str(plan_path), str(out_path)], check=True,
                    timeout=budget, env=env)
     return {result["key"]: result for result in json.loads(out_path.read_text())}
 

@@ -11,7 +11,7 @@ nginx's proxy hop; the third line shows how much of it is Django answering the g
 """
 from __future__ import annotations
 
-from bench.project import BenchProject
+from portal_bench.project import BenchProject
 
 ASSET = "/app/favicon.png"
 GATED = "asset through nginx and the gate"

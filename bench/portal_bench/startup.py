@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from bench.project import BenchProject, engine
+from portal_bench.project import BenchProject, engine
 
 
 def run(project: BenchProject) -> dict:

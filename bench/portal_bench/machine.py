@@ -7,7 +7,7 @@ import re
 import subprocess
 from importlib.metadata import version
 
-from bench.project import BenchProject, engine, limits, run
+from portal_bench.project import BenchProject, engine, limits, run
 
 GUNICORN_SETTINGS = ("import runpy; c = runpy.run_path('/srv/portal/gunicorn.conf.py'); "
                      "print(c['workers'], c['threads'], c['worker_class'])")

@@ -9,8 +9,8 @@ it reads the same database and accepts the same session cookie.
 """
 from __future__ import annotations
 
-from bench.project import BenchProject, answers, limits
-from support.stack import wait_until
+from portal_bench.project import BenchProject, answers, limits
+from portal_stack.stack import wait_until
 
 STATIC_PATH = "/static/admin/css/base.css"
 PAGES = {"login": "/accounts/login/", "home": "/"}

@@ -1,8 +1,8 @@
 """Time the work behind the pages on a generated dataset: plain Python, no Streamlit session.
 
-    python3 -m analytics.bench [--rows 1000000] [--dir DIR] [--repeat 5]
-
-prints one JSON object: the machine, the dataset, and milliseconds for
+Runs where the app's `analytics` package is importable: scenario 7 feeds it to a streamlit
+replica (`python3 - [--rows 1000000] [--dir DIR] [--repeat 5] < analytics_timing.py`, in /srv/app),
+and prints one JSON object: the machine, the dataset, and milliseconds for
 - imports: what analytics.warmup takes in a fresh process (paid at process start, not per page);
 - first_load: reading and profiling the Parquet file, once per dataset version and replica;
 - filter_change: what a rerun of Explore computes after a filter changes (row count and the
@@ -33,8 +33,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from analytics import aggregate, compare, datasets, filters, settings
-
 REGIONS = ("north", "south", "east", "west", "central")
 CHANNELS = ("web", "shop", "partner")
 PRODUCTS = tuple(f"product-{i:02d}" for i in range(40))
@@ -44,7 +42,8 @@ DAYS = 3 * 365
 
 def generate(rows: int, path: Path, seed: int = 0) -> Path:
     """A sales-like dataset: a date over three years, three category columns, numbers with
-    some values missing."""
+    some values missing. The other scenarios upload it from the host, where the app is not
+    importable: only numpy and polars here."""
     rng = np.random.default_rng(seed)
     units = rng.poisson(3.0, rows)
     price = np.round(rng.gamma(2.0, 20.0, rows), 2)
@@ -85,7 +84,9 @@ def _import_ms() -> float:
         "import time; t = time.perf_counter(); from analytics import warmup; warmup.warm(); "
         "print(time.perf_counter() - t)"
     )
-    app_dir = str(Path(__file__).resolve().parents[1])
+    import analytics
+
+    app_dir = str(Path(analytics.__file__).resolve().parents[1])
     path = os.pathsep.join(filter(None, [app_dir, os.environ.get("PYTHONPATH")]))
     out = subprocess.run(
         [sys.executable, "-c", code],
@@ -102,6 +103,8 @@ def _cpus() -> int | None:
 
 
 def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
+    from analytics import aggregate, compare, datasets, filters, settings
+
     started = time.perf_counter()
     path = generate(rows, directory / "bench" / "sales.parquet", seed)
     generated = time.perf_counter() - started
@@ -160,7 +163,7 @@ def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python3 -m analytics.bench", description=__doc__.splitlines()[0]
+        prog="analytics_timing.py", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument(

@@ -19,10 +19,12 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from support.portal import create_partner_user, login
-from support.stack import Stack
+from envfile import set_value
+from portal_bench.analytics_timing import generate
+from portal_stack.portal import create_partner_user, login
+from portal_stack.stack import Stack
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 PARTNER = "bench"
 STARTED = time.monotonic()
 
@@ -130,14 +132,14 @@ class BenchProject:
             tail = "\n".join(log.read_text().splitlines()[-30:])
             raise RuntimeError(f"ops/{script} {' '.join(args)} failed ({result.returncode}):\n{tail}")
 
-    def compose(self, *args: str, timeout: float = 300) -> str:
-        result = self.stack.compose(*args, check=False, timeout=timeout)
+    def compose(self, *args: str, input: str | None = None, timeout: float = 300) -> str:
+        result = self.stack.compose(*args, check=False, input=input, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f"docker compose {' '.join(args[:4])} … failed: {result.stderr.strip()[-2000:]}")
         return result.stdout
 
     def set_setting(self, assignment: str) -> None:
-        run("python3", str(ROOT / "ops" / "lib" / "envfile.py"), "set", self.stack.env_file, assignment)
+        set_value(self.stack.env_file, assignment)
 
     def containers(self, service: str) -> list[str]:
         return self.stack.container_names(service)
@@ -177,8 +179,6 @@ class BenchProject:
     # -- a partner to log in as --------------------------------------------------------------
     def create_partner(self, rows: int) -> None:
         """A partner, one logged-in portal session, and a generated dataset of `rows` rows."""
-        from analytics.bench import generate
-
         username, password = create_partner_user(self.stack, PARTNER, "Bench Partner")
         self.session_cookie = login(self.url, username, password).cookies["sessionid"]
         self.username = username

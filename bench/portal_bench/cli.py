@@ -1,7 +1,7 @@
 """The order of a bench run. ops/bench creates the project's settings file and removes the
 project afterwards; this brings it up (timed), runs every scenario and renders the report.
 
-    python -m bench --url URL --workdir DIR [--smoke] [--write DOCS_DIR] [--results FILE]
+    python -m portal_bench --url URL --workdir DIR [--smoke] [--write DOCS_DIR] [--results FILE]
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import analytics, gate, load, machine, portal, report, routing, sessions, startup
-from bench.plan import FULL, SMOKE
-from bench.project import BenchProject, say
+from portal_bench import analytics, document, gate, load, machine, portal, routing, sessions, startup
+from portal_bench.plan import FULL, SMOKE
+from portal_bench.project import BenchProject, say
 
 # Settings whose values the report's conclusions refer to.
 QUOTED_SETTINGS = ("STREAMLIT_SESSIONS_PER_REPLICA", "PROBE_MEM_WARN", "PROBE_MEM_FAIL")
@@ -39,18 +39,18 @@ def main(argv: list[str]) -> int:
     if args.results:
         args.results.write_text(json.dumps(results, indent=1, sort_keys=True))
     if args.write:
-        from bench import charts
+        from portal_bench import plots
 
         folder = args.write / "benchmarks"
         for stale in folder.glob("*.png"):
             stale.unlink()
-        drawn = charts.render(results, folder)
+        drawn = plots.render(results, folder)
         (folder / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-        text = report.render(results, [(title, f"benchmarks/{name}") for title, name in drawn])
+        text = document.render(results, [(title, f"benchmarks/{name}") for title, name in drawn])
         (args.write / "benchmarks.md").write_text(text)
         say(f"wrote {args.write / 'benchmarks.md'} and its charts in {folder}")
     else:
-        print(report.render(results))
+        print(document.render(results))
     return 0
 
 

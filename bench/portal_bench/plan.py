@@ -21,7 +21,7 @@ class Plan:
     session_seconds: float
     think_seconds: tuple[float, float]
     session_rows: int
-    # The analytics' own benchmark (analytics.bench in a streamlit container).
+    # The analytics' timings (analytics_timing.py, inside a streamlit replica).
     analytics_rows: int
     analytics_repeat: int
     # Routing: simulated client addresses, replica counts measured in each mode, and the count

@@ -1,13 +1,15 @@
 """docs/benchmarks.md from a fixture result set: the machine line, every scenario's table, the
 ratios and the answers to the notes' claims, all from the results."""
+from pathlib import Path
+
 import pytest
 
-from bench import report
+from portal_bench import document
 
 
 @pytest.fixture
 def text(results):
-    return report.render(results)
+    return document.render(results)
 
 
 def section(text, heading):
@@ -65,17 +67,17 @@ def test_the_claims_are_answered_with_the_crossings(text):
 
 def test_runserver_slower_than_a_second_at_5_users_fails_the_claim(results):
     for row in results["http"]:
-        if row["series"] == report.RUNSERVER and row["users"] == 5:
+        if row["series"] == document.RUNSERVER and row["users"] == 5:
             row["p95"] = 1500.0
-    claims = section(report.render(results), "The original notes' claims")
+    claims = section(document.render(results), "The original notes' claims")
     assert "It is not, on this machine" in claims
 
 
 def test_gunicorn_no_faster_than_runserver_points_at_the_containers_cpu_limit(results):
     for row in results["http"]:
-        if row["series"] == report.GUNICORN:
+        if row["series"] == document.GUNICORN:
             row["rps"] = 310.0
-    claims = section(report.render(results), "The original notes' claims")
+    claims = section(document.render(results), "The original notes' claims")
     assert "Both servers run under the django container's limit of 1 CPU" in claims
     assert "4 worker processes do no more work than one process with threads" in claims
 
@@ -104,27 +106,27 @@ def test_the_routing_table_compares_both_modes(text):
 
 
 def test_charts_are_embedded_only_when_drawn(results):
-    assert "![" not in report.render(results)
-    with_charts = report.render(results, [("p95 against users", "benchmarks/portal-latency.png")])
+    assert "![" not in document.render(results)
+    with_charts = document.render(results, [("p95 against users", "benchmarks/portal-latency.png")])
     assert "![p95 against users](benchmarks/portal-latency.png)" in with_charts
 
 
 @pytest.mark.parametrize("value, expected", [(0.42, "0.4 ms"), (12.34, "12.3 ms"), (250.0, "250 ms"),
                                              (1000.0, "1.00 s"), (4249.9, "4.25 s"), (None, "–")])
 def test_latencies_read_in_milliseconds_then_seconds(value, expected):
-    assert report.ms(value) == expected
+    assert document.ms(value) == expected
 
 
 def test_sizes_read_in_mib_and_gib():
-    assert report.size(0.2 * 2**20) == "0.2 MiB"
-    assert report.size(184 * 2**20) == "184 MiB"
-    assert report.size(2 * 2**30) == "2.0 GiB"
+    assert document.size(0.2 * 2**20) == "0.2 MiB"
+    assert document.size(184 * 2**20) == "184 MiB"
+    assert document.size(2 * 2**30) == "2.0 GiB"
 
 
 def test_session_capacity_is_a_lower_bound_when_nothing_crossed(results):
     for level in results["sessions"]["levels"]:
         level["p95"] = 100.0
-    assert report.session_capacity(results["sessions"]) == 50
+    assert document.session_capacity(results["sessions"]) == 50
 
 
 def test_sessions_by_memory_use_the_peak_fit_up_to_the_probes_failure_mark(results):
@@ -133,21 +135,28 @@ def test_sessions_by_memory_use_the_peak_fit_up_to_the_probes_failure_mark(resul
     for level in sessions["levels"]:
         level["memory_peak"] = (170 + 0.5 * level["sessions"]) * 2**20
     expected = (2048 * 0.9 - 170) / 0.5
-    assert report.sessions_by_memory(sessions, 90) == pytest.approx(expected)
+    assert document.sessions_by_memory(sessions, 90) == pytest.approx(expected)
 
 
 def test_the_charts_are_drawn_as_png_files(results, tmp_path):
-    from bench import charts
+    from portal_bench import plots
 
-    drawn = charts.render(results, tmp_path)
+    drawn = plots.render(results, tmp_path)
     assert [name for _, name in drawn] == ["portal-latency.png", "portal-throughput.png", "gate.png", "sessions.png"]
     for _, name in drawn:
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_per_session_memory_below_the_noise_is_not_shown_as_a_negative_figure():
-    from bench.report import per_session_text
+    from portal_bench.document import per_session_text
 
     assert per_session_text((-0.01 * 2**20, 170 * 2**20)) == "less than 0.1 MiB"
     assert per_session_text((0.5 * 2**20, 170 * 2**20)) == "0.5 MiB"
     assert per_session_text(None) == "–"
+
+
+def test_every_fragment_of_the_template_is_one_the_code_can_pick():
+    source = Path(document.__file__).read_text(encoding="utf-8")
+    unused = [name for name in document.fragments()
+              if f'"{name}"' not in source and not name.startswith("step_")]
+    assert unused == []
