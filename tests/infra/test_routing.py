@@ -8,6 +8,7 @@ import pytest
 from support.clients import (FrontClients, front_subnet, replica_by_address, replicas_serving,
                              same_block_addresses, spread_addresses)
 from support.portal import create_partner_user, login
+from support.stack import ROOT
 from support.streamlit_session import StreamlitSession
 
 HEALTH = "/app/_stcore/health"
@@ -149,3 +150,44 @@ def test_a_dead_replicas_clients_fail_over_within_seconds_and_it_comes_back(stac
     stack.wait_until(f"{client} to be served by a replica other than {victim}", served_elsewhere, timeout=10)
     stack.wait_until(f"{victim} to restart healthy", lambda: any(
         row["Name"] == victim and row["Health"] == "healthy" for row in stack.containers("streamlit")), timeout=120)
+
+
+def set_setting(stack, assignment):
+    subprocess.run(["python3", str(ROOT / "ops" / "lib" / "envfile.py"), "set", stack.env_file, assignment],
+                   check=True)
+
+
+@pytest.fixture
+def routing_by_user(stack, three_replicas):
+    """STREAMLIT_ROUTING=user, as ops set it in .env and apply with ops/up; put back after."""
+    before = stack.setting("STREAMLIT_ROUTING", "consistent")
+    set_setting(stack, "STREAMLIT_ROUTING=user")
+    up = stack.ops("up")
+    assert up.returncode == 0, up.stderr
+    yield
+    set_setting(stack, f"STREAMLIT_ROUTING={before}")
+    back = stack.ops("up")
+    assert back.returncode == 0, back.stderr
+
+
+def test_routing_by_user_spreads_colleagues_behind_one_address(stack, clients, routing_by_user):
+    front, _, one_block = clients
+    office = one_block[0]
+    username, password = create_partner_user(stack, "one-office")
+    people = [(username, password)]
+    for number in range(2, 13):
+        colleague, secret = f"one-office-{number}", f"colleague password {number}"
+        stack.manage("addpartneruser", "one-office", colleague, "--password-stdin", input=secret + "\n")
+        people.append((colleague, secret))
+    cookies = {name: login(stack.url, name, secret).cookies["sessionid"] for name, secret in people}
+
+    mapping = replica_by_address(stack)
+    placement = {}
+    for name, cookie in cookies.items():
+        statuses, marker = front.get(office, HEALTH, f"sessionid={cookie}", 5)
+        assert statuses == [200] * 5, f"{name}: {statuses}"
+        served = replicas_serving(stack, marker, mapping)
+        assert len(set(served)) == 1, f"{name} was served by {Counter(served)}"
+        placement[name] = served[0]
+    # Twelve people from one address: under address routing all of them share one replica.
+    assert len(set(placement.values())) >= 2, Counter(placement.values())
