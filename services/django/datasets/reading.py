@@ -19,6 +19,27 @@ Each column's type is decided here and nowhere else: a CSV's from its values (PA
 file's from its own schema. The stored file carries that type (ARROW_TYPES), and what the catalog
 says of a column is read off the same type (kind_of); the analytics take the stored types as they
 are.
+
+A CSV's values may be written the Korean way; each is rewritten in the ISO form of its kind, and
+only the typed value is stored:
+- dates year first: 2025-01-01, 2025-1-1, 2025.01.01, 2025. 1. 1. (as Korean Excel writes it),
+  2025/01/01, 2025년 1월 1일; datetimes are such a date then a 24-hour time (09:30, 9:30:05.5,
+  after a space or ISO's T) or a 12-hour one after 오전 or 오후 (오후 3:04:05);
+- a two-digit year (25.01.01, 25-01-01, 25/01/01) only in a column where every value is written
+  so and reads as a date year first, and at least one value cannot be a date day first (85.03.12:
+  there is no day 85): 25.01.01 could be 25 January 2001 just as well, and a date read the wrong
+  way round is worse than text. So a column of recent dates alone (years 01 to 29, each of which
+  could be a day) mostly stays text. The century is Excel's: 00 to 29 are the 2000s, 30 to 99 the
+  1900s;
+- numbers with thousands separators (4,584,943; a comma is never a decimal point), a currency
+  mark (₩1,200, ￦1,200, the won sign that CP949 has, 1,200원, $1,200.50), and a negative as
+  -1,200, (1,200), △1,200 or ▲1,200 (Korean accounting marks a negative with either triangle;
+  stock tables mark a rise with ▲ and a fall with ▼, which is no form here, so their columns stay
+  text);
+- a percentage is stored as the fraction it stands for: 12.5% as the float 0.125.
+A column takes a kind only when every value fits it, in whichever of these forms, except that a
+column mixes no currencies, no percentages with other numbers, and no two-digit years with
+four-digit ones; and a number is an integer only when no value has a fraction or a percent sign.
 """
 import array
 import codecs
@@ -52,7 +73,8 @@ ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp949": "CP949/EU
 WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 # What a text column may turn out to hold, narrowest first; "text" always fits. A pattern guards
-# each cast because Arrow alone would read the code "007" as the number 7.
+# each cast because Arrow alone would read the code "007" as the number 7. Values are matched
+# once rewritten in ISO form (REWRITES), so the Korean forms meet the same guards.
 PATTERNS = {
     "boolean": r"^(?i)(true|false)$",
     "integer": r"^-?(0|[1-9][0-9]{0,17})$",
@@ -60,6 +82,25 @@ PATTERNS = {
     "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
     "datetime": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$",
 }
+# The Korean forms (see the module's docstring). Arrow's regular expressions (RE2) have no
+# backreferences: each form is spelled out, so that one value keeps one separator.
+DATE = (
+    r"[0-9]{4}(\. ?[0-9]{1,2}\. ?[0-9]{1,2}\.?|/[0-9]{1,2}/[0-9]{1,2}|-[0-9]{1,2}-[0-9]{1,2}"
+    r"|년 ?[0-9]{1,2}월 ?[0-9]{1,2}일)"
+)
+SHORT_DATE = r"^[0-9]{2}(\.[0-9]{2}\.[0-9]{2}|/[0-9]{2}/[0-9]{2}|-[0-9]{2}-[0-9]{2})$"
+TIME = r"([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?| (오전|오후) ?(0?[1-9]|1[0-2]):[0-9]{2}(:[0-9]{2})?)"
+DATETIME = f"^{DATE}{TIME}$"
+AMOUNT = r"([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?"
+UNSIGNED = rf"([₩￦$] ?{AMOUNT}|{AMOUNT}( ?원|%)?)"
+NUMBER = rf"^([-△▲]?{UNSIGNED}|[₩￦$] ?-{AMOUNT}|\({UNSIGNED}\))$"
+# Which field is which, in a value written in one of the forms above.
+DATE_PARTS = r"^(?P<year>[0-9]{2,4})[^0-9]+(?P<month>[0-9]{1,2})[^0-9]+(?P<day>[0-9]{1,2})"
+TIME_PARTS = DATE_PARTS + r"[^0-9]+?(?P<noon>오전|오후)? ?(?P<hour>[0-9]{1,2}):(?P<rest>[0-9:.]+)$"
+# Values rewritten at once (see _read).
+REWRITE_VALUES = 65536
+# Two-digit years as Excel reads them when they are typed in: below this one in the 2000s.
+CENTURY_PIVOT = "30"
 # The type a CSV column of each kind is stored as; kind_of gives each its kind back.
 ARROW_TYPES = {
     "boolean": pa.bool_(),
@@ -281,6 +322,7 @@ def _inspect_csv(f, limits):
     with _text(f, encoding) as text, _field_limit(limits.cell_bytes):
         names, header_line, batches = _table(text, delimiter, limits)
         candidates = [list(PATTERNS) for _ in names]
+        forms = [{kind: set() for kind in PATTERNS} for _ in names]
         filled = [False] * len(names)
         text_bytes = [0] * len(names)
         longest = [0] * len(names)
@@ -301,7 +343,7 @@ def _inspect_csv(f, limits):
                 present = pc.drop_null(strings)
                 if len(present):
                     filled[index] = True
-                    candidates[index] = [kind for kind in candidates[index] if _fits(present, kind)]
+                    candidates[index] = _fitting(present, candidates[index], forms[index])
             rows += len(lines)
     if rows == 0:
         raise IngestError(gettext("Line {line} is the header, but no rows of data follow it.").format(line=header_line))
@@ -313,7 +355,10 @@ def _inspect_csv(f, limits):
                     "Fill it in or remove it."
                 ).format(column=index + 1, name=name)
             )
-    columns = tuple((name, kinds[0] if kinds else "text") for name, kinds in zip(names, candidates))
+    columns = tuple(
+        (name, next((kind for kind in kinds if _consistent(seen[kind])), "text"))
+        for name, kinds, seen in zip(names, candidates, forms)
+    )
     memory = row_bytes = 0
     for (_, kind), size, longest_value in zip(columns, text_bytes, longest):
         width = _width(ARROW_TYPES[kind])
@@ -334,7 +379,7 @@ def _write_csv(f, layout, path, limits):
         row_groups = _RowGroups(writer, schema)
         _, _, batches = _table(text, layout.delimiter, limits)
         for _, batch in batches:
-            arrays = [pc.cast(_strings(values), ARROW_TYPES[kind]) for values, (_, kind) in zip(batch, layout.columns)]
+            arrays = [_typed(_strings(values), kind) for values, (_, kind) in zip(batch, layout.columns)]
             row_groups.add(pa.record_batch(arrays, schema=schema))
         row_groups.flush()
 
@@ -565,14 +610,151 @@ def _strings(values):
     return pa.array([value or None for value in values], pa.string())
 
 
+def _fitting(values, kinds, forms):
+    """The kinds, of `kinds`, that every value (none missing) reads as. Adds the forms the values
+    are written in to each one's `forms`, which _consistent judges once the whole column is read."""
+    fitting = {}
+    for kind in kinds:
+        if kind == "float" and "integer" in fitting:
+            seen = fitting["integer"]  # integers read as floats too, written in the same forms
+        else:
+            seen = _fits(values, kind)
+        if seen is not None:
+            fitting[kind] = seen
+            forms[kind] |= seen
+    return list(fitting)
+
+
 def _fits(values, kind):
-    if not pc.all(pc.match_substring_regex(values, PATTERNS[kind])).as_py():
-        return False
+    """The forms the values are written in when every one reads as `kind`, else None."""
     try:
-        pc.cast(values, ARROW_TYPES[kind])
-    except pa.ArrowInvalid:
+        typed, seen = _read(values, kind)
+    except pa.ArrowInvalid:  # a value in the right form that is no such thing: 2025-02-30, 24:00
+        return None
+    return None if typed is None else seen
+
+
+def _read(values, kind):
+    """The values as `kind` and the forms they were written in, or (None, None) when a value is
+    in no form of `kind`. Values all in ISO form already cost one match, and values plainly not
+    of the kind two: only a column in Korean forms is rewritten, a slice at a time, so that what
+    a rewrite builds on its way stays small however big the batch."""
+    iso = pc.match_substring_regex(values, PATTERNS[kind])
+    if _every(iso):
+        return pc.cast(values, ARROW_TYPES[kind]), ISO_FORMS.get(kind, set())
+    if kind not in REWRITES:
+        return None, None
+    forms, rewrite = REWRITES[kind]
+    written = pc.match_substring_regex(values, forms)
+    if not _every(pc.or_(iso, written)):
+        return None, None
+    pieces, seen = [], set()
+    for start in range(0, len(values), REWRITE_VALUES):
+        piece, piece_seen = rewrite(values.slice(start, REWRITE_VALUES), written.slice(start, REWRITE_VALUES))
+        if not _every(pc.match_substring_regex(piece, PATTERNS[kind])):
+            return None, None
+        pieces.append(pc.cast(piece, ARROW_TYPES[kind]))
+        seen |= piece_seen
+    return pa.chunked_array(pieces, ARROW_TYPES[kind]), seen
+
+
+def _every(mask):
+    return pc.all(mask, min_count=0).as_py()
+
+
+def _consistent(forms):
+    """Whether the forms a column's values are written in make one kind of value: an amount in
+    won beside one in dollars, or 12% beside 0.3 (0.3% or 30%?), say nothing certain."""
+    if {"won", "dollar"} <= forms or {"percent", "plain"} <= forms:
         return False
+    if "short year" in forms:
+        return "long year" not in forms and "not day first" in forms
     return True
+
+
+def _typed(strings, kind):
+    """The column's values (missing ones null) as the kind inspect found."""
+    if kind == "text":
+        return strings
+    typed, _ = _read(strings, kind)
+    return typed.combine_chunks() if isinstance(typed, pa.ChunkedArray) else typed
+
+
+# Each rewrite takes a column's values and which of them are written in its Korean forms, and
+# gives those back in ISO form (the others as they are, for the pattern to judge), with the
+# forms it saw.
+
+
+def _number(values, written):
+    # NUMBER allows one sign at most, and a currency or a percent sign but not both: the number
+    # is what is left between the marks, less its thousands separators.
+    percent = pc.and_(written, pc.match_substring(values, "%"))
+    iso = pc.binary_join_element_wise(
+        pc.if_else(pc.match_substring_regex(values, "[-(△▲]"), "-", ""),
+        pc.replace_substring(pc.replace_substring_regex(values, "^[^0-9]+|[^0-9]+$", ""), ",", ""),
+        pc.if_else(percent, "e-2", ""),  # 12.5e-2 parses as exactly the float 0.125 does
+        "",
+    )
+    seen = {
+        "won": pc.any(pc.and_(written, pc.match_substring_regex(values, "[₩￦원]"))),
+        "dollar": pc.any(pc.and_(written, pc.match_substring(values, "$"))),
+        "percent": pc.any(percent),
+        "plain": pc.invert(pc.all(percent)),
+    }
+    return pc.if_else(written, iso, values), {form for form, there in seen.items() if there.as_py()}
+
+
+def _date(values, written):
+    short = pc.match_substring_regex(values, SHORT_DATE)
+    year, month, day = pc.extract_regex(values, DATE_PARTS).flatten()
+    iso = pc.if_else(written, _iso_date(_full_year(year), month, day), values)
+    seen = set()
+    if pc.any(pc.and_(written, pc.invert(short))).as_py():
+        seen.add("long year")
+    if pc.any(short).as_py():
+        seen.add("short year")
+        day_first = _iso_date(_full_year(day), month, year)
+        if pc.any(pc.and_(short, pc.invert(_is_date(day_first)))).as_py():
+            seen.add("not day first")
+    return iso, seen
+
+
+def _datetime(values, written):
+    year, month, day, noon, hour, rest = pc.extract_regex(values, TIME_PARTS).flatten()
+    hour = pc.cast(hour, pa.int32())
+    twelve = pc.if_else(pc.equal(hour, 12), 0, hour)  # 오전 12:30 is 00:30, 오후 12:30 is 12:30
+    hour = pc.if_else(pc.equal(noon, "오후"), pc.add(twelve, 12), pc.if_else(pc.equal(noon, "오전"), twelve, hour))
+    hour = pc.utf8_lpad(pc.cast(hour, pa.string()), width=2, padding="0")
+    iso = pc.binary_join_element_wise(_iso_date(year, month, day), " ", hour, ":", rest, "")
+    return pc.if_else(written, iso, values), set()
+
+
+def _iso_date(year, month, day):
+    pad = {"width": 2, "padding": "0"}
+    return pc.binary_join_element_wise(year, pc.utf8_lpad(month, **pad), pc.utf8_lpad(day, **pad), "-")
+
+
+def _full_year(year):
+    century = pc.if_else(pc.less(year, CENTURY_PIVOT), "20", "19")
+    return pc.if_else(pc.equal(pc.utf8_length(year), 2), pc.binary_join_element_wise(century, year, ""), year)
+
+
+def _is_date(iso):
+    """Whether each ISO date is a day of the calendar (strptime alone would take 2025-02-30 for
+    2025-03-02)."""
+    parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
+    return pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), iso), False)
+
+
+# The kinds that have Korean forms: the forms' pattern, and the rewrite of a column that has them.
+REWRITES = {
+    "integer": (NUMBER, _number),
+    "float": (NUMBER, _number),
+    "date": (f"^{DATE}$|{SHORT_DATE}", _date),
+    "datetime": (DATETIME, _datetime),
+}
+# The forms of values that are ISO already.
+ISO_FORMS = {"integer": {"plain"}, "float": {"plain"}, "date": {"long year"}}
 
 
 # Parquet

@@ -1,5 +1,6 @@
 """Uploads through the portal's form: good files are stored as Parquet, bad ones leave nothing."""
 import datetime as dt
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -134,6 +135,44 @@ def test_a_cp949_csv_keeps_its_korean_names_and_values(alice_client, datasets_di
         {"지역": "서울", "매출": 120, "메모": "첫 주문"},
         {"지역": "부산", "매출": 75, "메모": None},
     ]
+
+
+def test_a_cp949_csv_of_korean_dates_and_amounts_is_stored_typed(alice_client, datasets_dir):
+    content = (
+        "거래일,금액,증감,비율,주문시각,메모\r\n"
+        '2025.01.01,"￦4,584,943","△1,200",12.5%,2025-01-01 오후 3:04:05,첫 주문\r\n'
+        '2025. 1. 2.,"1,200원","(300)",100%,2025.01.02 오전 9:30,\r\n'
+        '2025년 1월 3일,7,"▲1,000,000",0.5%,2025-01-03 오전 12:15,"1,200원 별도"\r\n'
+    ).encode("cp949")
+
+    response = upload(alice_client, content, filename="거래.csv")
+
+    assert response.status_code == 302
+    dataset = Dataset.objects.get()
+    types = {
+        "거래일": "date", "금액": "integer", "증감": "integer", "비율": "float", "주문시각": "datetime", "메모": "text"
+    }
+    assert dataset.columns == [{"name": name, "type": kind} for name, kind in types.items()]
+    table = read_stored(dataset, datasets_dir)
+    # Typed in the file itself: the analytics take these types as they are, and no text form of
+    # a date or an amount is kept.
+    assert table.schema == pa.schema(
+        [("거래일", pa.date32()), ("금액", pa.int64()), ("증감", pa.int64()), ("비율", pa.float64()),
+         ("주문시각", pa.timestamp("us")), ("메모", pa.string())]
+    )
+    assert table.to_pydict() == {
+        "거래일": [dt.date(2025, 1, 1), dt.date(2025, 1, 2), dt.date(2025, 1, 3)],
+        "금액": [4584943, 1200, 7],
+        "증감": [-1200, -300, -1000000],
+        "비율": [0.125, 1.0, 0.005],
+        "주문시각": [
+            dt.datetime(2025, 1, 1, 15, 4, 5), dt.datetime(2025, 1, 2, 9, 30), dt.datetime(2025, 1, 3, 0, 15)
+        ],
+        "메모": ["첫 주문", None, "1,200원 별도"],
+    }
+    page = alice_client.get(f"/datasets/{dataset.id}/").content.decode()
+    for name, kind in types.items():
+        assert re.search(rf"<td>{name}</td>\s*<td>{kind}</td>", page), f"{name} shown as {kind}"
 
 
 def test_euc_kr_is_read_as_cp949(alice_client, datasets_dir):
