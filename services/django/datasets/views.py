@@ -1,13 +1,13 @@
 import errno
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 STORAGE_FULL = gettext_lazy(
     "The portal's storage is full, so your file was not stored and nothing was saved. "
     "Please tell the portal staff; once they have made room, upload it again."
+)
+EXPORT_FAILED = gettext_lazy(
+    "The portal could not make the file just now. "
+    "Please try again in a moment, and tell the portal staff if it keeps happening."
 )
 STORAGE_FAILED = gettext_lazy(
     "The portal could not store your file just now, and nothing was saved. "
@@ -107,16 +111,38 @@ def upload(request):
 def detail(request, pk):
     dataset = get_object_or_404(Dataset.objects.select_related("uploaded_by"), pk=pk, partner_id=request.partner.id)
     rows = exports.preview(dataset.file) if dataset.file.exists() else None
-    return render(request, "datasets/detail.html", {"dataset": dataset, "preview": rows})
+    context = {"dataset": dataset, "preview": rows, "excel_refusal": exports.excel_refusal(dataset.rows, len(dataset.columns))}
+    return render(request, "datasets/detail.html", context)
 
 
 @partner_required
 def download(request, pk):
+    """The dataset as a file: CSV in UTF-8 (the default) or CP949, or an Excel workbook
+    (?format=). One that cannot be made as asked sends the partner back to the dataset's page,
+    which says why."""
     dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
     if not dataset.file.exists():
         raise Http404(gettext("The file of this dataset is missing."))
-    response = StreamingHttpResponse(exports.csv_chunks(dataset.file), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{dataset.name}.csv")
+    chosen = request.GET.get("format", exports.DEFAULT_FORMAT)
+    if chosen not in exports.FORMATS:
+        raise Http404(gettext("The portal has no download in that format."))
+    form = exports.FORMATS[chosen]
+    try:
+        if chosen == "xlsx":
+            # Made whole before it is sent, on the upload folder's disk: /tmp is memory.
+            workbook = exports.xlsx_file(dataset.file, dataset.name, settings.FILE_UPLOAD_TEMP_DIR)
+            response = FileResponse(workbook, content_type=form.content_type)
+        else:
+            chunks = exports.csv_chunks(dataset.file, "cp949" if chosen == "cp949" else "utf-8")
+            response = StreamingHttpResponse(chunks, content_type=form.content_type)
+    except exports.ExportRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("dataset_detail", pk=dataset.pk)
+    except OSError:
+        log.exception("Making the %s download of dataset %s failed", chosen, dataset.pk)
+        messages.error(request, EXPORT_FAILED)
+        return redirect("dataset_detail", pk=dataset.pk)
+    response["Content-Disposition"] = exports.attachment(exports.download_name(dataset.name, form.suffix))
     return response
 
 

@@ -144,6 +144,15 @@ def test_the_download_is_csv_that_excel_reads_as_utf8(alice_client, acme_sales):
     assert body == "\ufeff지역,매출\r\n서울,120\r\n부산,75\r\n"
 
 
+def test_a_dataset_page_offers_csv_in_utf8_or_cp949_and_excel(alice_client, acme_sales):
+    page = alice_client.get(f"/datasets/{acme_sales.id}/").content.decode()
+
+    download = f"/datasets/{acme_sales.id}/download/"
+    assert f'href="{download}">Download CSV (UTF-8)</a>' in page
+    assert f'href="{download}?format=cp949">Download CSV (CP949)</a>' in page
+    assert f'href="{download}?format=xlsx">Download Excel (.xlsx)</a>' in page
+
+
 def test_deleting_asks_first_then_removes_row_and_file(alice_client, acme_sales, datasets_dir):
     assert alice_client.get(f"/datasets/{acme_sales.id}/delete/").status_code == 200
     assert Dataset.objects.exists()

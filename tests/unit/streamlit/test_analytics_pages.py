@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import openpyxl
 import polars as pl
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from analytics import charts as chart_kinds, identity, portal_api
+from analytics import charts as chart_kinds, export, identity, portal_api
 from analytics_support import TICKET, catalog_payload, charts, dataset_entry, sales_frame, texts, write
 from portal_bench.analytics_timing import generate
 from support.markdown import readable
@@ -392,15 +396,27 @@ def test_compare_datasets_with_only_one_says_why(app, portal):
 # Download
 
 
+@dataclass
+class Registered:
+    """A download button's file: made as the server makes it on a click, and its name and type."""
+
+    make: Callable[[], bytes]
+    mimetype: str | None
+    file_name: str | None
+
+    def __call__(self) -> bytes:
+        return self.make()
+
+
 @pytest.fixture
 def deferred(monkeypatch):
-    """The callables download buttons registered, as the server would run them on a click."""
+    """The files download buttons registered, as the server would make them on a click."""
     registered = []
     original = MediaFileManager.add_deferred
 
-    def record(self, data_callable, *args, **kwargs):
-        registered.append(data_callable)
-        return original(self, data_callable, *args, **kwargs)
+    def record(self, data_callable, mimetype, *args, file_name=None, **kwargs):
+        registered.append(Registered(data_callable, mimetype, file_name))
+        return original(self, data_callable, mimetype, *args, file_name=file_name, **kwargs)
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", record)
     return registered
@@ -415,7 +431,7 @@ def test_download_gives_the_filtered_rows_with_formulas_defused(app, portal, def
     assert not app.exception
     assert "region is north" in readable(app.caption[0].value), "filters carry over from Explore"
     assert app.get("download_button")
-    csv = deferred[-1]().decode()
+    csv = deferred[-1]().decode("utf-8-sig")
     lines = csv.splitlines()
     assert lines[0] == "day,region,units,price,note"
     assert len(lines) == 1 + 20
@@ -427,5 +443,76 @@ def test_download_gives_the_filtered_rows_with_formulas_defused(app, portal, def
 def test_download_of_chosen_columns(app, portal, deferred):
     app.switch_page(DOWNLOAD).run()
     app.multiselect(key="download:1:v1:columns").set_value(["region", "units"]).run()
-    assert deferred[-1]().decode().splitlines()[0] == "region,units"
+    assert deferred[-1]().decode("utf-8-sig").splitlines()[0] == "region,units"
     assert list(app.dataframe[0].value.columns) == ["region", "units"]
+
+
+def choose_format(app, form):
+    app.segmented_control(key="download:format").set_value(form).run()
+    assert not app.exception
+
+
+def test_download_offers_csv_in_utf8_by_default_then_cp949_and_excel(app, portal, deferred):
+    app.switch_page(DOWNLOAD).run()
+    control = app.segmented_control(key="download:format")
+    assert control.options == ["CSV (UTF-8)", "CSV (CP949)", "Excel (.xlsx)"]
+    assert control.value == export.CSV
+    assert app.get("download_button")[0].proto.label == "Download CSV"
+    data = deferred[-1]()
+    assert data.startswith(b"\xef\xbb\xbf"), "Korean Excel reads it as UTF-8"
+    assert (deferred[-1].file_name, deferred[-1].mimetype) == ("Sales.csv", "text/csv")
+
+    choose_format(app, export.CP949)
+    assert deferred[-1].file_name == "Sales.csv"
+    assert deferred[-1]().decode("cp949").splitlines()[0] == "day,region,units,price,note"
+
+
+def test_download_as_excel_gives_the_filtered_rows_and_chosen_columns_typed(app, portal, deferred):
+    app.switch_page(DOWNLOAD).run()
+    app.sidebar.selectbox(key="filter:1:v1:category").set_value("region").run()
+    app.sidebar.multiselect(key="filter:1:v1:category:region").set_value(["north"]).run()
+    app.multiselect(key="download:1:v1:columns").set_value(["day", "units", "note"]).run()
+    choose_format(app, export.XLSX)
+
+    assert app.get("download_button")[0].proto.label == "Download Excel file"
+    made = deferred[-1]
+    assert made.file_name == "Sales.xlsx"
+    assert made.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = list(openpyxl.load_workbook(io.BytesIO(made())).active.iter_rows(values_only=True))
+    expected = sales_frame().filter(pl.col("region") == "north").select("day", "units", "note")
+    assert rows[0] == ("day", "units", "note")
+    assert rows[1:] == [(dt.datetime.combine(day, dt.time()), units, note) for day, units, note in expected.iter_rows()]
+    assert any("no cell runs as a formula" in readable(caption.value) for caption in app.main.caption)
+
+
+def test_the_download_keeps_the_datasets_hangul_name(app, portal, store, deferred):
+    write(store, "acme/stock.parquet", sales_frame())
+    only_dataset(portal, dataset_entry("5", "2025 매출 (CP949)", "acme/stock.parquet"))
+    app.switch_page(DOWNLOAD).run()
+    assert deferred[-1].file_name == "2025 매출 (CP949).csv"
+    choose_format(app, export.XLSX)
+    assert deferred[-1].file_name == "2025 매출 (CP949).xlsx"
+
+
+def test_a_cp949_download_of_characters_it_lacks_says_where_instead_of_offering_it(app, portal, store, deferred):
+    write(store, "acme/snow.parquet", sales_frame().with_columns(pl.when(pl.int_range(pl.len()) == 2)
+                                                                 .then(pl.lit("눈 ☃")).otherwise("note").alias("note")))
+    only_dataset(portal, dataset_entry("6", "Snow", "acme/snow.parquet"))
+    app.switch_page(DOWNLOAD).run()
+    choose_format(app, export.CP949)
+    assert not app.get("download_button")
+    warning = readable(app.warning[0].value)
+    assert "row 4 of column “note” holds “☃” (U+2603)" in warning
+    choose_format(app, export.CSV)
+    assert app.get("download_button") and not app.warning
+
+
+def test_more_rows_than_excel_takes_are_not_offered_as_excel(app, portal, monkeypatch, deferred):
+    monkeypatch.setattr(export, "EXCEL_MAX_ROWS", 60)
+    app.switch_page(DOWNLOAD).run()
+    choose_format(app, export.XLSX)
+    assert not app.get("download_button")
+    assert "Excel takes at most 60 rows, the header included, and these are 60 rows." in readable(app.warning[0].value)
+    app.sidebar.selectbox(key="filter:1:v1:category").set_value("region").run()
+    app.sidebar.multiselect(key="filter:1:v1:category:region").set_value(["north"]).run()
+    assert app.get("download_button"), "narrowed by the filters, the rows fit"
