@@ -108,6 +108,8 @@ def test_a_new_partner_uploads_korean_excel_data_and_analyses_it(stack, new_page
         a, b = y2025.totals[region], y2026.totals[region]
         shown = cells.all_text_contents()
         assert shown[:4] == [region, str(a), str(b), str(b - a)], f"the row of {region}"
-        assert float(shown[4]) == pytest.approx((b - a) / a * 100), f"the change of {region}"
+        # The change reads as shown, one decimal: "+24.4%", or "new"/"none" from or to nothing.
+        assert shown[4].endswith("%"), f"the change of {region}"
+        assert float(shown[4].removesuffix("%")) == pytest.approx((b - a) / a * 100, abs=0.05), f"the change of {region}"
     table.scroll_into_view_if_needed()
     shot(page, "compare-table")

@@ -349,7 +349,7 @@ def test_compare_two_datasets_side_by_side(app, portal):
     assert [m.value for m in app.metric] == [f"{units:,}", f"{2 * units:,}", f"{units:,}"]
     table = app.dataframe[0].value
     assert list(table.columns) == ["region", "A · Sales", "B · Sales 2024b", "delta", "delta %"]
-    assert list(table["delta %"]) == [100.0, 100.0, 100.0]
+    assert list(table["delta %"]) == ["+100.0%", "+100.0%", "+100.0%"]
     [(spec, data)] = charts(app)
     assert spec["mark"]["type"] == "bar"
     assert set(data["side"]) == {"A · Sales", "B · Sales 2024b"}
@@ -372,9 +372,10 @@ def test_compare_two_segments_of_one_dataset(app, portal):
     assert spec["mark"]["type"] == "line"
 
 
-def test_compare_two_periods_lines_them_up_by_position(app, portal):
+def test_compare_two_ranges_of_days_lines_them_up_by_calendar_week(app, portal):
     app.switch_page(COMPARE).run()
     app.segmented_control[0].set_value("Two periods").run()
+    app.selectbox(key="compare:period_unit").set_value("your own dates").run()
     app.date_input(key="compare:period_a:day").set_value((dt.date(2024, 1, 1), dt.date(2024, 1, 31))).run()
     app.date_input(key="compare:period_b:day").set_value((dt.date(2024, 2, 1), dt.date(2024, 2, 29))).run()
     app.selectbox(key="compare:align").set_value("day").run()
@@ -382,8 +383,10 @@ def test_compare_two_periods_lines_them_up_by_position(app, portal):
     assert not app.exception
     table = app.dataframe[0].value
     assert list(table.columns)[:3] == ["week of the period", "A · 2024-01-01 to 2024-01-31", "B · 2024-02-01 to 2024-02-29"]
+    # Weeks from Monday: January's fifth is 29 to 31 January, February's first 1 to 4 February.
     assert list(table["week of the period"]) == [1, 2, 3, 4, 5]
     assert "The largest gap is at week" in readable(app.success[0].value)
+    assert any("first or last week holds only the days inside the period" in c for c in texts(app.caption))
 
 
 def test_compare_datasets_with_only_one_says_why(app, portal):

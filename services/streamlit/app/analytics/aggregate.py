@@ -10,20 +10,28 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from analytics import filters, formats
 from analytics.i18n import N_, _
 
 AGGREGATIONS = ("sum", "mean", "count", "median")
+# Aggregations for which "no rows" means zero rather than "no value".
+ZERO_WHEN_EMPTY = ("sum", "count")
 MISSING_LABEL = N_("(missing)")
 # What a partner reads for each aggregation and step; the keys are what widgets keep.
 AGGREGATION_NAMES = {"sum": N_("sum"), "mean": N_("mean"), "count": N_("count"), "median": N_("median")}
-BUCKET_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month"), "quarter": N_("quarter"), "year": N_("year")}
+BUCKET_NAMES = {
+    "day": N_("day"), "week": N_("week"), "month": N_("month"), "quarter": N_("quarter"), "half": N_("half"),
+    "year": N_("year"),
+}
 
-# Truncation steps for time series, finest first, with a rough length in days to count points.
+# Calendar steps for time series, finest first: polars' truncation (weeks start on Monday, as
+# ISO 8601 has them; halves in January and July) and a rough length in days to count points.
 BUCKETS = {
     "day": ("1d", 1),
     "week": ("1w", 7),
     "month": ("1mo", 30.4),
     "quarter": ("1q", 91.3),
+    "half": ("6mo", 182.6),
     "year": ("1y", 365.25),
 }
 MAX_LINE_POINTS = 1000
@@ -83,6 +91,68 @@ def period_key(column: str, bucket: str) -> pl.Expr:
     return pl.col(column).dt.truncate(BUCKETS[bucket][0]).cast(pl.Date)
 
 
+def period_start(day: dt.date, bucket: str) -> dt.date:
+    """The first day of the calendar period that holds `day`."""
+    return pl.Series([day], dtype=pl.Date).dt.truncate(BUCKETS[bucket][0]).item()
+
+
+def next_start(start: dt.date, bucket: str) -> dt.date:
+    """The start of the period after the one that starts on `start`."""
+    return pl.Series([start], dtype=pl.Date).dt.offset_by(BUCKETS[bucket][0]).item()
+
+
+def previous_start(start: dt.date, bucket: str) -> dt.date:
+    """The start of the period before the one that starts on `start`."""
+    return pl.Series([start], dtype=pl.Date).dt.offset_by("-" + BUCKETS[bucket][0]).item()
+
+
+def period_end(start: dt.date, bucket: str) -> dt.date:
+    """The last day of the period that starts on `start`."""
+    return next_start(start, bucket) - dt.timedelta(days=1)
+
+
+def period_name(start: dt.date, bucket: str) -> str:
+    """A period as a partner names it: 2025-02-03, week of 2025-02-03, February 2025, Q1 2025, …"""
+    if bucket == "day":
+        return formats.date(start)
+    if bucket == "week":
+        return _("week of {date}").format(date=formats.date(start))
+    if bucket == "month":
+        return formats.month(start)
+    if bucket == "quarter":
+        return _("Q{quarter} {year}").format(quarter=(start.month - 1) // 3 + 1, year=start.year)
+    if bucket == "half":
+        return _(N_("H1 {year}") if start.month < 7 else N_("H2 {year}")).format(year=start.year)
+    return _("{year}").format(year=start.year)
+
+
+def covered(
+    low: dt.date | dt.datetime, high: dt.date | dt.datetime, chosen: list[filters.Filter], column: str
+) -> tuple[dt.date, dt.date]:
+    """The first and last day the rows can have in `column`: the dataset's range, narrowed by a
+    date filter on that column. Not the rows' own dates: a segment without rows on the dataset's
+    last day still has that day."""
+    first, last = _as_date(low), _as_date(high)
+    for chosen_filter in chosen:
+        if isinstance(chosen_filter, filters.DateRange) and chosen_filter.column == column:
+            first, last = max(first, chosen_filter.start), min(last, chosen_filter.end)
+    return first, last
+
+
+def partial_periods(first: dt.date, last: dt.date, bucket: str) -> list[dt.date]:
+    """The starts of the periods at either end that the days from `first` to `last` fill only
+    partly: a sum over one is smaller for want of days, not for any change."""
+    ends = {period_start(first, bucket), period_start(last, bucket)}
+    return sorted(start for start in ends if start < first or period_end(start, bucket) > last)
+
+
+def complete_periods(first: dt.date, last: dt.date, bucket: str) -> list[dt.date]:
+    """The starts of the periods that lie wholly between `first` and `last`, oldest first."""
+    starts = pl.date_range(period_start(first, bucket), period_start(last, bucket), BUCKETS[bucket][0], eager=True)
+    partial = partial_periods(first, last, bucket)
+    return [start for start in starts.to_list() if start not in partial]
+
+
 def over_time(
     frame: pl.LazyFrame,
     date: str,
@@ -90,18 +160,77 @@ def over_time(
     agg: str,
     value: str | None,
     split: str | None = None,
+    span: tuple[dt.date, dt.date] | None = None,
 ) -> pl.DataFrame:
-    """Columns: period (date), series (text, when split), value. Rows without a date are left
-    out: they have no place on a time axis."""
+    """Columns: period (date), series (text, when split), value, partial (the data's `span`, its
+    first and last day, fills that period only partly; by default the rows' own first and last
+    day, though the dataset's, see `covered`, tell more). Rows without a date are left out: they
+    have no place on a time axis."""
+    dated = frame.filter(pl.col(date).is_not_null())
+    if span is None:
+        day = pl.col(date).dt.date()
+        span = dated.select(day.min(), day.max().alias("last")).collect().row(0)
+    # No rows with a date: no span, and no period to mark.
+    partial = partial_periods(*span, bucket) if None not in span else []
     keys = [period_key(date, bucket).alias("period")]
     if split is not None:
         keys.append(_label(split).alias("series"))
     return (
-        frame.filter(pl.col(date).is_not_null())
+        dated
         .group_by(keys)
         .agg(metric_expr(agg, value).alias("value"))
+        .with_columns(pl.col("period").is_in(partial).alias("partial"))
         .sort(["period", "series"] if split else "period")
         .collect()
+    )
+
+
+def partial_note(series: pl.DataFrame, bucket: str, span: tuple[dt.date, dt.date], left_out: bool) -> str | None:
+    """Which periods of an over_time series are partial, and why; None when none is. `left_out`:
+    an average and a change (see trend) are shown, and they leave those periods out."""
+    partial = series.filter("partial")["period"].unique().sort().to_list()
+    if not partial:
+        return None
+    note = _(
+        "Partial periods, drawn dashed: {periods}. The data runs from {first} to {last}, "
+        "so these hold only part of a {step}."
+    ).format(
+        periods=", ".join(period_name(start, bucket) for start in partial),
+        first=formats.date(span[0]), last=formats.date(span[1]), step=bucket_name(bucket),
+    )
+    return " ".join([note, _("The average and the change below leave them out.")]) if left_out else note
+
+
+@dataclass(frozen=True)
+class Trend:
+    """A series' complete periods (see over_time): their average, and the last one against the
+    one before it. Partial periods would pull both down for want of days."""
+
+    average: float | None
+    last: dt.date  # the start of the last complete period
+    last_value: float | None
+    previous: dt.date | None  # the start of the complete period before it, if any
+    previous_value: float | None
+
+
+def trend(series: pl.DataFrame, bucket: str, agg: str, span: tuple[dt.date, dt.date]) -> Trend | None:
+    """For a series without a split; None when no period is complete. A complete period without
+    rows counts as zero for sums and counts, and as no value for means and medians."""
+    starts = complete_periods(*span, bucket)
+    if not starts:
+        return None
+    values = pl.DataFrame({"period": starts}, schema={"period": pl.Date}).join(
+        series.select("period", "value"), on="period", how="left"
+    )["value"]
+    if agg in ZERO_WHEN_EMPTY:
+        values = values.fill_null(0.0)
+    before = len(starts) > 1
+    return Trend(
+        average=values.mean(),
+        last=starts[-1],
+        last_value=values[-1],
+        previous=starts[-2] if before else None,
+        previous_value=values[-2] if before else None,
     )
 
 

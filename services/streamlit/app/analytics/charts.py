@@ -14,6 +14,8 @@ BAR = N_("Bar by category")
 HISTOGRAM = N_("Histogram")
 SCATTER = N_("Scatter")
 KINDS = (LINE, BAR, HISTOGRAM, SCATTER)
+# A period's coverage in a line's tooltip (see aggregate.over_time).
+PARTIAL, COMPLETE = N_("partial"), N_("complete")
 
 
 def unfit_reason(kind: str, columns: profile.Profile) -> str | None:
@@ -82,6 +84,9 @@ def localised(chart: alt.Chart) -> alt.Chart:
 
 
 def line(frame: pl.DataFrame, date_title: str, value_title: str, series_title: str | None) -> alt.Chart:
+    """A line per series over aggregate.over_time's periods. Partial periods (at either end) are
+    drawn as hollow points joined by a dashed segment, and their tooltip says "partial": their
+    dip or rise is the want of days, not a change."""
     encoding = {
         "x": alt.X("period:T", axis=_keys(date_title, time=True)),
         "y": alt.Y("value:Q", axis=_amounts(value_title)),
@@ -90,7 +95,21 @@ def line(frame: pl.DataFrame, date_title: str, value_title: str, series_title: s
     if series_title is not None:
         encoding["color"] = alt.Color("series:N", title=series_title)
         encoding["tooltip"].append(alt.Tooltip("series:N", title=series_title))
-    return localised(alt.Chart(frame).mark_line(point=frame.height <= 60).encode(**encoding))
+    points = frame.height <= 60
+    if not frame["partial"].any():
+        return localised(alt.Chart(frame).mark_line(point=points).encode(**encoding))
+    coverage = pl.when(pl.col("partial")).then(pl.lit(_(PARTIAL))).otherwise(pl.lit(_(COMPLETE)))
+    encoding["tooltip"].append(alt.Tooltip("coverage:N", title=_("period")))
+    base = alt.Chart(frame.with_columns(coverage.alias("coverage"))).encode(**encoding)
+    return localised(
+        alt.layer(
+            # The whole line dashed, under the complete periods' solid line: only the segments
+            # to the partial periods stay dashed.
+            base.mark_line(strokeDash=[5, 4]),
+            base.mark_line(point=points).transform_filter("!datum.partial"),
+            base.mark_point(filled=False, size=60, opacity=1).transform_filter("datum.partial"),
+        )
+    )
 
 
 def bars(frame: pl.DataFrame, category_title: str, value_title: str) -> alt.Chart:

@@ -1,16 +1,24 @@
 """Compare: two datasets, or two segments or two periods of one, side by side on one metric."""
 import streamlit as st
 
-from analytics import aggregate, charts, compare, filters, formats, profile, ui
+from analytics import aggregate, charts, compare, filters, profile, ui
 from analytics import i18n
 from analytics.i18n import N_, _
 
 # Kept untranslated by the widgets (a choice survives a switch of language); shown with _().
 DATASETS, SEGMENTS, PERIODS = N_("Two datasets"), N_("Two segments"), N_("Two periods")
 TOTALS = N_("(totals only)")
+OWN_DATES = N_("your own dates")
+
+
+def unit_name(unit: str) -> str:
+    return _(OWN_DATES) if unit == OWN_DATES else aggregate.bucket_name(unit)
+
 
 portal = ui.current_portal()
 info = ui.selected_dataset()
+# The steps a date column can be set side by side in; None: those that fit its span.
+date_steps = None
 
 
 st.title(_("Compare"))
@@ -83,24 +91,47 @@ else:
         st.stop()
     column = st.selectbox(_("Periods of"), dates, **ui.kept("compare:period_column"))
     low, high = ui.day(columns.column(column).low), ui.day(columns.column(column).high)
-    first_half, second_half = compare.halves(low, high)
-    left, right = st.columns(2)
-    a_range = left.date_input(
-        _("Baseline (A) from … to"), first_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_a:{column}")
+    # The baseline's quick choices read as words ("the same month a year earlier"): room for them.
+    unit_column, a_column, b_column = st.columns([2, 3, 2])
+    unit = unit_column.selectbox(
+        _("Period"), [*compare.PERIOD_UNITS, OWN_DATES], index=compare.PERIOD_UNITS.index("month"),
+        format_func=i18n.formatter(unit_name), **ui.kept("compare:period_unit"),
     )
-    b_range = right.date_input(
-        _("Compared (B) from … to"), second_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_b:{column}")
-    )
-    if len(a_range) < 2 or len(b_range) < 2:
-        st.info(_("Pick a first and a last day for each period."))
-        st.stop()
-    side_a, side_b = (
-        compare.Side(
-            compare.period_label(start, end),
-            filters.apply(data.lazy(), [filters.DateRange(column, start, end)]),
-            start=start,
+    if unit == OWN_DATES:
+        first_half, second_half = compare.halves(low, high)
+        a_range = a_column.date_input(
+            _("Baseline (A) from … to"), first_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_a:{column}")
         )
-        for start, end in (a_range, b_range)
+        b_range = b_column.date_input(
+            _("Compared (B) from … to"), second_half, low, high, format=ui.date_input_format(), **ui.kept(f"compare:period_b:{column}")
+        )
+        if len(a_range) < 2 or len(b_range) < 2:
+            st.info(_("Pick a first and a last day for each period."))
+            st.stop()
+        periods = [(compare.period_label(start, end), start, end) for start, end in (a_range, b_range)]
+    else:
+        against = a_column.segmented_control(
+            _("Baseline (A)"), compare.baselines(unit), default=compare.PREVIOUS, required=True,
+            format_func=i18n.formatter(lambda name: _(compare.BASELINE_NAMES[name]).format(unit=aggregate.bucket_name(unit))),
+            **ui.kept("compare:period_against"),
+        )
+        # Only whole periods with a whole baseline: a partial one would differ for want of days.
+        choices = compare.comparable_periods(low, high, unit, against)
+        if not choices:
+            st.info(ui.literal(compare.no_whole_periods(low, high, unit, against)))
+            st.stop()
+        chosen_start = b_column.selectbox(
+            _("Compared (B)"), choices, format_func=i18n.formatter(lambda start: aggregate.period_name(start, unit)),
+            **ui.kept(f"compare:period:{column}:{unit}"),
+        )
+        periods = [
+            (aggregate.period_name(start, unit), start, aggregate.period_end(start, unit))
+            for start in (compare.baseline_start(chosen_start, unit, against), chosen_start)
+        ]
+        date_steps = compare.steps_within(unit)
+    side_a, side_b = (
+        compare.Side(label, filters.apply(data.lazy(), [filters.DateRange(column, start, end)]), start=start, end=end)
+        for label, start, end in periods
     )
     # Periods line up by position within each (week 1, week 2, ...) on their own date column.
     align_dates = [column]
@@ -119,7 +150,7 @@ align_on = align_column.selectbox(
     format_func=i18n.formatter(lambda name: _(TOTALS) if name == TOTALS else name), **ui.kept("compare:align"),
 )
 if align_on in align_dates:
-    steps = aggregate.fitting_buckets(columns.column(align_on).low, columns.column(align_on).high)
+    steps = date_steps or aggregate.fitting_buckets(columns.column(align_on).low, columns.column(align_on).high)
     index = steps.index("month") if "month" in steps else 0
     bucket = bucket_column.selectbox(
         _("Step"), steps, index=index, format_func=i18n.formatter(aggregate.bucket_name), **ui.kept("compare:bucket")
@@ -135,18 +166,14 @@ st.success(ui.literal(result.sentence()))
 a_metric, b_metric, change = st.columns(3)
 a_metric.metric(ui.literal(name_a), compare.fmt(result.total_a))
 b_metric.metric(ui.literal(name_b), compare.fmt(result.total_b))
-change.metric(
-    _("Change from A to B"),
-    compare.fmt(result.delta),
-    delta=None if result.pct is None else formats.percent(result.pct / 100, signed=True),
-)
+change.metric(_("Change from A to B"), compare.fmt(result.delta), **compare.metric_delta(result.total_a, result.total_b))
 
 if result.table.is_empty():
     st.altair_chart(charts.totals(name_a, name_b, result.total_a, result.total_b, result.metric))
 else:
     st.altair_chart(charts.overlay(result.table, name_a, name_b, result.key_title, result.metric))
-    ui.table(
-        compare.display_table(result),
-        {"delta": _("delta"), "delta %": _("delta %")},
-        column_config={"delta %": st.column_config.NumberColumn(format="%+.1f%%")},
-    )
+    if result.cut_steps:
+        st.caption(_(
+            "A period's first or last {step} holds only the days inside the period, so it may be short."
+        ).format(step=aggregate.bucket_name(result.position_unit)))
+    ui.table(compare.display_table(result), {"delta": _("delta"), "delta %": _("delta %")})

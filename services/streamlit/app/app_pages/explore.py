@@ -1,7 +1,7 @@
 """Explore: one chart of the filtered rows, drawn from an aggregate, never from the raw rows."""
 import streamlit as st
 
-from analytics import aggregate, charts, filters, formats, profile, ui
+from analytics import aggregate, charts, compare, filters, formats, profile, ui
 from analytics import i18n
 from analytics.i18n import _
 
@@ -62,7 +62,9 @@ if kind == charts.LINE:
     )
     split = split_column.selectbox(_("Split by"), [NONE, *few_values], format_func=i18n.formatter(none_or), **ui.kept(f"{prefix}:split"))
     split = None if split == NONE else split
-    series = aggregate.over_time(frame, date, step, agg, value, split)
+    # The days the data can have: a first or last period they fill only partly is marked.
+    span = aggregate.covered(low, high, chosen, date)
+    series = aggregate.over_time(frame, date, step, agg, value, split, span)
     if series.is_empty():
         st.info(ui.literal(_("None of the filtered rows has a value in {column}.").format(column=date)))
     else:
@@ -70,6 +72,25 @@ if kind == charts.LINE:
         st.caption(ui.literal(_("{n} points: {metric} per {step}.").format(
             n=formats.number(series.height), metric=aggregate.metric_label(agg, value), step=aggregate.bucket_name(step),
         )))
+        trend = None if split else aggregate.trend(series, step, agg, span)
+        note = aggregate.partial_note(series, step, span, left_out=trend is not None)
+        if note is not None:
+            st.caption(ui.literal(note))
+        if trend is not None:
+            average_column, last_column = st.columns(2)
+            average_column.metric(
+                ui.literal(_("Average per {step}").format(step=aggregate.bucket_name(step))), compare.fmt(trend.average)
+            )
+            change = compare.metric_delta(trend.previous_value, trend.last_value) if trend.previous else {}
+            if change:
+                change["delta_description"] = _("against the {step} before").format(step=aggregate.bucket_name(step))
+            last_column.metric(
+                ui.literal(_("Last complete {step}: {period}").format(
+                    step=aggregate.bucket_name(step), period=aggregate.period_name(trend.last, step)
+                )),
+                compare.fmt(trend.last_value),
+                **change,
+            )
 
 elif kind == charts.BAR:
     category_column, agg_column, value_column = st.columns(3)
