@@ -21,9 +21,11 @@ export COMPOSE_BAKE=false
 
 # Every script talks to the same project the same way. COMPOSE_PROJECT_NAME, when set (ops/test
 # sets it), picks another project than compose.yaml's own name. TLS mode adds compose.tls.yaml.
+# The compose files a project's .env asks for; the Python stack helper asks this function too.
 compose_files() {
     local files=$ROOT/compose.yaml
     grep -qE '^TLS_CERT_FILE=.+' "$PORTAL_ENV_FILE" 2>/dev/null && files+=:$ROOT/compose.tls.yaml
+    grep -qE '^EMAIL_HOST=.+' "$PORTAL_ENV_FILE" 2>/dev/null && files+=:$ROOT/compose.mail.yaml
     echo "$files"
 }
 compose() {

@@ -36,14 +36,20 @@ class Stack:
     def setting(self, name, default):
         return self.settings.get(name) or default
 
+    def compose_files(self):
+        """The compose files this project's .env asks for, as ops/lib/common.sh picks them."""
+        picked = subprocess.run(
+            ["bash", "-c", '. "$1"; compose_files', "-", str(ROOT / "ops" / "lib" / "common.sh")],
+            env=dict(os.environ, PORTAL_ENV_FILE=self.env_file), check=True, capture_output=True, text=True,
+        )
+        return picked.stdout.strip()
+
     def compose(self, *args, check=True, input=None, timeout=300):
-        """docker compose on this project, with the same files ops/lib/common.sh picks."""
-        files = ["-f", str(ROOT / "compose.yaml")]
-        if self.settings.get("TLS_CERT_FILE"):
-            files += ["-f", str(ROOT / "compose.tls.yaml")]
-        command = ["docker", "compose", "--project-directory", str(ROOT), *files,
-                   "--env-file", self.env_file, "-p", self.project, *args]
-        return subprocess.run(command, check=check, capture_output=True, text=True, input=input, timeout=timeout)
+        """docker compose on this project, with the files ops/lib/common.sh picks."""
+        command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", self.env_file,
+                   "-p", self.project, *args]
+        return subprocess.run(command, check=check, capture_output=True, text=True, input=input, timeout=timeout,
+                              env=dict(os.environ, COMPOSE_FILE=self.compose_files()))
 
     def ops(self, script, *args, timeout=600):
         """Run one of the operator's scripts against this project, as an operator would."""

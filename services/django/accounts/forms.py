@@ -2,10 +2,11 @@ import math
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
 
-from . import lockout
+from . import links, lockout
 
 
 def _reserve(username, request):
@@ -57,3 +58,48 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
         old_password = super().clean_old_password()
         lockout.succeeded(attempt)
         return old_password
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """"Forgot your password?": mails a reset link to the accounts with this address, and answers
+    the same whether there are any or not.
+
+    Each request takes an attempt of the login lockout for its client address and for the address
+    typed (keyed "mail:ADDRESS", which no username can be): the database counts them atomically
+    across workers as it does logins, so nobody floods one mailbox or tries addresses unchecked.
+    They are never taken back, so they share the address's LOGIN_FAIL_LIMIT with failed logins.
+    """
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        try:
+            lockout.reserve("mail:" + email, lockout.client_address(self.request))
+        except lockout.LockedOut as locked:
+            minutes = math.ceil(locked.seconds / 60)
+            raise ValidationError(
+                ngettext(
+                    "Too many requests for this address or from yours. Try again in %(minutes)d minute.",
+                    "Too many requests for this address or from yours. Try again in %(minutes)d minutes.",
+                    minutes,
+                ),
+                code="locked_out",
+                params={"minutes": minutes},
+            ) from None
+        return email
+
+    def get_users(self, email):
+        # Django's skips users without a usable password; here that is an invitee whose link
+        # expired, who may well ask for a new one. One query, partner and language included,
+        # whether or not anybody uses the address.
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return users.select_related("membership__partner", "preferences")
+
+    def save(self, request, **kwargs):
+        for user in self.get_users(self.cleaned_data["email"]):
+            saved = getattr(getattr(user, "preferences", None), "language", None)
+            link = links.link_for(user, request)
+            links.send_in_background(user, links.kind_for(user), link, saved or request.LANGUAGE_CODE)

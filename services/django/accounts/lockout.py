@@ -14,6 +14,10 @@ never checked, an inactive account, a crash), except a success: that one is take
 username's count starts again. The failures stay counted for the addresses they came from: one
 success must not clear an address that is guessing other accounts.
 
+A "Forgot your password?" request reserves an attempt too, for the client address and for the
+e-mail address typed (as the username "mail:ADDRESS", which no username can be), and never gets
+it back (accounts.forms.PasswordResetForm).
+
 Not django-axes (8.3.1, the usual library): its backend asks whether the client is locked out,
 and records a failure only after the password was checked (from the user_login_failed signal),
 so requests that arrive together all pass the question and all get their password checked. With

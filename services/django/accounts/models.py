@@ -20,8 +20,9 @@ class PortalSession(AbstractBaseSession):
 
 
 class LoginAttempt(models.Model):
-    """One password check, reserved before it is made (accounts.lockout). It counts against its
-    username and its client address until it is LOGIN_LOCKOUT_SECONDS old."""
+    """One password check, reserved before it is made, or one password reset asked for
+    (accounts.lockout). It counts against its username and its client address until it is
+    LOGIN_LOCKOUT_SECONDS old."""
 
     username = models.TextField(
         blank=True, help_text="Case-folded; empty when none was given, or once that username logged in"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy
 
 from .models import Membership, Partner
@@ -25,6 +26,7 @@ TIMEOUT = 60
 
 NO_PARTNER = gettext_lazy("Your account is not linked to a partner. Ask the portal staff to add you to one.")
 INACTIVE = gettext_lazy("Your partner account is deactivated. Ask the portal staff if this is a mistake.")
+NOT_ADMIN = gettext_lazy("Only your partner's admins manage its people. Ask one of them.")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def _partner_key(slug):
 
 
 def _user_key(user_id):
-    return f"partners:user:{user_id}"
+    return f"partners:membership:{user_id}"
 
 
 def partner_by_slug(slug):
@@ -54,13 +56,14 @@ def partner_by_slug(slug):
     return ref or None
 
 
-def _member_slug(user_id):
+def _membership(user_id):
+    """(the slug of the user's partner, the user's role there), or ("", "") for none."""
     key = _user_key(user_id)
-    slug = cache.get(key)
-    if slug is None:
-        slug = Membership.objects.filter(user_id=user_id).values_list("partner__slug", flat=True).first() or ""
-        cache.set(key, slug, TIMEOUT)
-    return slug
+    found = cache.get(key)
+    if found is None:
+        found = Membership.objects.filter(user_id=user_id).values_list("partner__slug", "role").first() or ("", "")
+        cache.set(key, found, TIMEOUT)
+    return found
 
 
 def acting_partner(request):
@@ -68,8 +71,16 @@ def acting_partner(request):
     user = request.user
     if not user.is_authenticated:
         return None
-    slug = request.session.get(SESSION_KEY) if user.is_staff else _member_slug(user.pk)
+    slug = request.session.get(SESSION_KEY) if user.is_staff else _membership(user.pk)[0]
     return partner_by_slug(slug) if slug else None
+
+
+def manages_people(request):
+    """Whether this request may manage the acting partner's people: its admins may, and staff."""
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or _membership(user.pk)[1] == Membership.ADMIN
 
 
 def partner_required(view):
@@ -90,6 +101,32 @@ def partner_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def people_admin_required(view):
+    """partner_required, and only for those who manage the partner's people (manages_people)."""
+
+    @partner_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not manages_people(request):
+            raise PermissionDenied(NOT_ADMIN)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def people_link(request):
+    """Template context: whether the header links to the people page (people_admin_required would
+    let this request in), worked out only when a page asks."""
+
+    def linked():
+        if not manages_people(request):
+            return False
+        partner = acting_partner(request)
+        return partner is not None and (partner.active or request.user.is_staff)
+
+    return {"manages_people": SimpleLazyObject(linked)}
 
 
 @receiver([post_save, post_delete], sender=Partner)

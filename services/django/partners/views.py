@@ -1,16 +1,22 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts import links
+from accounts.language import saved_language
 from accounts.sessions import ticket_for
 
-from .access import SESSION_KEY, acting_partner
-from .forms import ActAsForm
+from . import people as people_of
+from .access import SESSION_KEY, acting_partner, people_admin_required
+from .forms import ActAsForm, InviteForm
+from .models import Membership, Partner
 
 
 # nginx's auth_request subrequest keeps the method of the request it guards (Streamlit's uploads
@@ -45,3 +51,83 @@ def act_as(request):
     else:
         request.session.pop(SESSION_KEY, None)
     return redirect("home")
+
+
+def _people_page(request, form, status=200):
+    memberships = Membership.objects.filter(partner_id=request.partner.id).select_related("user")
+    memberships = memberships.order_by("user__username")
+    context = {
+        "partner": request.partner, "memberships": memberships, "form": form,
+        "mail_enabled": settings.EMAIL_ENABLED, "hours": settings.INVITE_LINK_HOURS,
+    }
+    return render(request, "partners/people.html", context, status=status)
+
+
+@people_admin_required
+def people(request):
+    """A partner's people, for its admins: who they are, an invitation form, and per person a
+    reset link or a deactivation."""
+    return _people_page(request, InviteForm())
+
+
+def _colleague(request, user_id):
+    """The user of this id in the acting partner, or 404: another partner's people do not exist here."""
+    membership = get_object_or_404(Membership.objects.select_related("user"), user_id=user_id, partner_id=request.partner.id)
+    return membership.user
+
+
+def _link_page(request, user, kind, language):
+    """The page that hands out a fresh link: mailed when mail is configured and the user has an
+    address, and shown only when it was not: the admin then holds no key to a colleague's account."""
+    link = links.link_for(user, request)
+    mailed = links.send(user, kind, link, language)
+    context = {
+        "partner": request.partner, "person": user, "kind": kind, "hours": settings.INVITE_LINK_HOURS,
+        "mailed": mailed, "link": None if mailed else link,
+        "mail_failed": not mailed and settings.EMAIL_ENABLED and bool(user.email),
+    }
+    return render(request, "partners/link.html", context)
+
+
+@people_admin_required
+@require_POST
+@never_cache
+def invite(request):
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _people_page(request, form, status=400)
+    data = form.cleaned_data
+    try:
+        partner = Partner.objects.get(pk=request.partner.id)
+        user = people_of.invite(partner, data["username"], data["email"], data["role"])
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _people_page(request, form, status=400)
+    return _link_page(request, user, links.INVITATION, data.get("language") or settings.LANGUAGE_CODE)
+
+
+@people_admin_required
+@require_POST
+@never_cache
+def reset_link(request, user_id):
+    user = _colleague(request, user_id)
+    if not user.is_active:
+        refusal = gettext("{username} is deactivated: a link would do nothing.")
+        messages.error(request, refusal.format(username=user.get_username()))
+        return redirect("people")
+    return _link_page(request, user, links.kind_for(user), saved_language(user) or settings.LANGUAGE_CODE)
+
+
+@people_admin_required
+@require_POST
+def deactivate(request, user_id):
+    user = _colleague(request, user_id)
+    if user == request.user:
+        messages.error(request, gettext("You cannot deactivate yourself. Ask another admin of your partner."))
+    elif not user.is_active:
+        messages.info(request, gettext("{username} is already deactivated.").format(username=user.get_username()))
+    else:
+        people_of.set_active(user, False)
+        done = gettext("{username} is deactivated and can no longer log in.")
+        messages.success(request, done.format(username=user.get_username()))
+    return redirect("people")

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "partners.access.people_link",
             ],
             "builtins": ["portal.formats"],
         },
@@ -126,6 +127,30 @@ LOGOUT_REDIRECT_URL = "login"
 # attempts in that window are refused unchecked (accounts.lockout).
 LOGIN_FAIL_LIMIT = env.integer("LOGIN_FAIL_LIMIT", default=5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", default=300, minimum=1)
+
+# Invitations and password resets are one-time links (accounts.links): Django's reset tokens,
+# which stop working once the password is set with them, and expire after this long.
+INVITE_LINK_HOURS = env.integer("INVITE_LINK_HOURS", default=72, minimum=1)
+PASSWORD_RESET_TIMEOUT = INVITE_LINK_HOURS * 3600
+# The portal's address as partners type it: links printed or mailed by the management commands,
+# which have no request to take it from, start with it. Pages use the address the browser used.
+PORTAL_URL = env.string("PORTAL_URL", default="").rstrip("/")
+if PORTAL_URL and not PORTAL_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PORTAL_URL needs a scheme, like https://portal.example.com, got {PORTAL_URL!r}")
+
+# Mail goes out only when EMAIL_HOST is set: then invitations and reset links are also e-mailed,
+# and the login page offers "Forgot your password?". Without it, a partner's admin hands links over.
+EMAIL_HOST = env.string("EMAIL_HOST", default="")
+EMAIL_ENABLED = bool(EMAIL_HOST)
+EMAIL_PORT = env.integer("EMAIL_PORT", default=587, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+# A mail server that does not answer must not hold a Gunicorn worker for long.
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="")
+if EMAIL_ENABLED and not DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured("EMAIL_HOST is set: set DEFAULT_FROM_EMAIL, the address mail comes from, too")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -22,6 +22,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("datasets/", include("datasets.urls")),
     path("partners/act-as/", partner_views.act_as, name="act_as"),
+    path("partners/people/", partner_views.people, name="people"),
+    path("partners/people/invite/", partner_views.invite, name="people_invite"),
+    path("partners/people/<int:user_id>/reset-link/", partner_views.reset_link, name="people_reset_link"),
+    path("partners/people/<int:user_id>/deactivate/", partner_views.deactivate, name="people_deactivate"),
     path("ops/", include("monitoring.urls")),
     # Reached by nginx's auth_request only; nginx does not expose /auth/ to clients.
     path("auth/check", partner_views.auth_check, name="auth_check"),
