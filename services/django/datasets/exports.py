@@ -32,7 +32,10 @@ from portal.formats import number
 
 from .reading import kind_of
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A formula mark (ASCII or full-width: spreadsheets take both) after any white space, or a tab or
+# line break first: the same rule as the analytics' downloads (analytics/export.py).
+FORMULA_MARKS = "=+-@|＝＋－＠｜"
+_FORMULA = re.compile("^[\t\r\n]|^\\s*[" + re.escape(FORMULA_MARKS) + "]")
 # A plain signed number is not a formula; "-5" stays a number in the spreadsheet.
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 EXPORT_BATCH_ROWS = 10_000
@@ -78,7 +81,7 @@ class ExportRefused(Exception):
 
 def defuse_formula(value):
     """The value, with an apostrophe in front if a spreadsheet would run it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+    if isinstance(value, str) and _FORMULA.search(value) and not _NUMBER.fullmatch(value.strip()):
         return "'" + value
     return value
 
