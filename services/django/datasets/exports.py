@@ -71,6 +71,7 @@ EXCEL_FIRST_DAY = dt.date(1900, 1, 1)
 # What file systems refuse in a name (Windows the most), and control characters.
 _UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 _UNSAFE_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]+")
+_SHEET_NAME_ENDS = re.compile(r"^[\s']+|[\s']+$")
 EXCEL_SHEET_NAME_CHARS = 31
 
 
@@ -187,7 +188,7 @@ def _csv_chunks(parquet, encoding):
         out.write("\ufeff")
     writer.writerow([defuse_formula(name) for name in parquet.schema_arrow.names])
     for batch in parquet.iter_batches(batch_size=_batch_rows(parquet, EXPORT_BATCH_ROWS)):
-        columns = [column.to_pylist() for column in batch.columns]
+        columns = [_python_values(column) for column in batch.columns]
         writer.writerows([defuse_formula(value) for value in row] for row in zip(*columns))
         yield out.getvalue().encode(encoding)
         out.seek(0)
@@ -272,7 +273,7 @@ def _write_xlsx(parquet, sheet_name, out, rows_dir):
     writers = [_cell_writer(sheet, kind, formats.get(kind), text) for kind in kinds]
     row = 1
     for batch in parquet.iter_batches(batch_size=_batch_rows(parquet, EXPORT_BATCH_ROWS)):
-        columns = [column.to_pylist() for column in batch.columns]
+        columns = [_python_values(column) for column in batch.columns]
         for values in zip(*columns):
             for index, value in enumerate(values):
                 if value is not None:
@@ -319,9 +320,19 @@ def _width(name, kind):
     return max(least, min(50, wide + 2))
 
 
+def _python_values(column):
+    """A column's values as Python objects. Nanosecond timestamps are cut to microseconds, what
+    Python's datetime holds: pyarrow gives them only as pandas' Timestamps, and the image has no
+    pandas."""
+    if pa.types.is_timestamp(column.type) and column.type.unit == "ns":
+        column = column.cast(pa.timestamp("us", column.type.tz), safe=False)
+    return column.to_pylist()
+
+
 def _sheet_name(name):
     """The dataset's name as Excel takes a sheet's: no [ ] : * ? / \\, at most 31 characters."""
-    cleaned = _UNSAFE_IN_SHEET_NAMES.sub(" ", name).strip().strip("'")[:EXCEL_SHEET_NAME_CHARS].strip()
+    # Cut first, then trimmed: Excel refuses a sheet name that begins or ends with an apostrophe.
+    cleaned = _SHEET_NAME_ENDS.sub("", _UNSAFE_IN_SHEET_NAMES.sub(" ", name)[:EXCEL_SHEET_NAME_CHARS])
     return cleaned or "data"
 
 
@@ -352,7 +363,7 @@ def preview(path, rows=20):
     batch = next(parquet.iter_batches(batch_size=_batch_rows(parquet, rows)), None)
     if batch is None:
         return []
-    return [list(row) for row in zip(*(column.to_pylist() for column in batch.columns))]
+    return [list(row) for row in zip(*(_python_values(column) for column in batch.columns))]
 
 
 def _batch_rows(parquet, most):

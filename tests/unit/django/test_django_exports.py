@@ -191,6 +191,35 @@ def test_a_moment_with_a_zone_is_written_in_the_portals_zone(alice_client):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_nanosecond_timestamps_download_and_show_to_the_microsecond(alice_client):
+    # pandas writes nanoseconds; without pandas (the image has none) pyarrow gives them to
+    # Python only as pandas' Timestamps.
+    table = pa.table({"at": pa.array([1_738_283_400_123_456_789], pa.timestamp("ns"))})
+    dataset = stored(alice_client, parquet_bytes(table), "nanos", filename="nanos.parquet")
+    shown = dt.datetime(2025, 1, 31, 0, 30, 0, 123456)
+
+    page = alice_client.get(f"/datasets/{dataset.id}/")
+    csv_text = body(download(alice_client, dataset)).decode("utf-8-sig")
+    sheet = workbook_of(body(download(alice_client, dataset, "xlsx"))).active
+
+    assert page.status_code == 200 and "2025" in page.content.decode()
+    assert csv_text.splitlines()[1] == str(shown)
+    assert abs(sheet["A2"].value - shown) < dt.timedelta(milliseconds=1), "Excel keeps milliseconds"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("name", ["a" * 30 + "'b", "'quoted'", "x" * 29 + " '"])
+def test_a_name_excel_would_refuse_for_a_sheet_still_downloads(alice_client, name):
+    dataset = stored(alice_client, SALES, name)
+
+    response = download(alice_client, dataset, "xlsx")
+
+    assert response.status_code == 200
+    title = workbook_of(body(response)).active.title
+    assert title and not title.startswith("'") and not title.endswith("'") and len(title) <= 31
+
+
+@pytest.mark.django_db(transaction=True)
 def test_more_rows_than_excel_takes_are_refused_and_not_offered(alice_client, monkeypatch):
     monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 3)
     dataset = stored(alice_client, SALES + "대구,1,2025-02-02,x\n".encode(), "매출")

@@ -168,6 +168,14 @@ def test_a_workbook_has_typed_cells_and_text_that_never_runs():
         assert "xl/worksheets/_rels/sheet1.xml.rels" not in package.namelist(), "no links"
 
 
+@pytest.mark.parametrize("name", ["a" * 30 + "'b", "'quoted'", "x" * 29 + " '"])
+def test_a_name_excel_would_refuse_for_a_sheet_still_makes_a_workbook(name):
+    data = export.to_xlsx(pl.DataFrame({"n": [1, 2]}).lazy(), name)
+
+    title = openpyxl.load_workbook(io.BytesIO(data)).active.title
+    assert title and not title.startswith("'") and not title.endswith("'") and len(title) <= 31
+
+
 def test_a_workbook_leaves_nothing_in_the_temporary_folder(tmp_path, monkeypatch):
     scratch = tmp_path / "tmp"
     scratch.mkdir()

@@ -55,6 +55,7 @@ EXCEL_EXACT_DIGITS = 15
 # Excel's dates start on 1900-01-01; an earlier one goes in as its ISO text.
 EXCEL_FIRST_DAY = dt.date(1900, 1, 1)
 _UNSAFE_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]+")
+_SHEET_NAME_ENDS = re.compile(r"^[\s']+|[\s']+$")
 EXCEL_SHEET_NAME_CHARS = 31
 # A workbook is written cell by cell, some 200,000 a second on a free core, holding the replica's
 # interpreter all the while (its other sessions wait): as many as the portal makes.
@@ -373,5 +374,6 @@ def _width(name: str, dtype: pl.DataType) -> int:
 
 def _sheet_name(name: str) -> str:
     """The dataset's name as Excel takes a sheet's: no [ ] : * ? / \\, at most 31 characters."""
-    cleaned = _UNSAFE_IN_SHEET_NAMES.sub(" ", name).strip().strip("'")[:EXCEL_SHEET_NAME_CHARS].strip()
+    # Cut first, then trimmed: Excel refuses a sheet name that begins or ends with an apostrophe.
+    cleaned = _SHEET_NAME_ENDS.sub("", _UNSAFE_IN_SHEET_NAMES.sub(" ", name)[:EXCEL_SHEET_NAME_CHARS])
     return cleaned or "data"
