@@ -71,8 +71,12 @@ def people(request):
 
 
 def _colleague(request, user_id):
-    """The user of this id in the acting partner, or 404: another partner's people do not exist here."""
-    membership = get_object_or_404(Membership.objects.select_related("user"), user_id=user_id, partner_id=request.partner.id)
+    """The user of this id in the acting partner, or 404: another partner's people do not exist
+    here, and neither do staff, whom a partner's admin must never reset or deactivate."""
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"),
+        user_id=user_id, partner_id=request.partner.id, user__is_staff=False, user__is_superuser=False,
+    )
     return membership.user
 
 

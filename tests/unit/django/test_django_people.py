@@ -268,6 +268,19 @@ def test_an_admin_guessing_another_partners_user_gets_404_and_changes_nothing(an
         assert User.objects.filter(pk=target.pk).values_list("password", "is_active", "last_login").get() == before
 
 
+@pytest.mark.parametrize("action", ["deactivate", "reset-link"])
+def test_an_admin_cannot_act_on_staff_even_with_a_membership_of_the_partner(anna_client, acme, action):
+    # Staff given a membership (in the admin, say) are still nobody a partner's admin may touch.
+    ops = make_user("ops-member", acme, is_staff=True, is_superuser=True)
+    before = User.objects.filter(pk=ops.pk).values_list("password", "is_active", "last_login").get()
+
+    response = anna_client.post(f"/partners/people/{ops.pk}/{action}/")
+
+    assert response.status_code == 404
+    assert "/accounts/reset/" not in response.content.decode()
+    assert User.objects.filter(pk=ops.pk).values_list("password", "is_active", "last_login").get() == before
+
+
 def test_an_unknown_id_is_404(anna_client):
     assert anna_client.post("/partners/people/999999/deactivate/").status_code == 404
 
