@@ -5,8 +5,8 @@ Modules, one scenario or concern each:
 - project: the bench's own compose project, its addresses, extra containers, memory and CPU
 - load: HTTP load with locust, in a process of its own
 - portal (1-3), gate (4), sessions (5), startup (6), analytics (7), routing: the scenarios
-- analytics_timing: the script scenario 7 runs inside a streamlit replica, and the generated
-  dataset every scenario uses
+- analytics_timing: the script the analytics benchmark runs inside a streamlit replica, and the
+  generated dataset every benchmark uses
 - machine: the machine line
 - stats: percentiles, crossings, ratios, fits
 - document, plots: docs/benchmarks.md (document.md filled with one run's figures) and its PNG charts

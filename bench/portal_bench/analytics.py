@@ -1,4 +1,4 @@
-"""Scenario 7: the analytics figures at a million rows, measured by analytics_timing.py run inside a
+"""The analytics benchmark: the analytics figures at a million rows, measured by analytics_timing.py run inside a
 streamlit replica of the project, so they are taken with the replica's image, Python and CPU and
 memory limits. The script goes in on standard input: the image carries only the product."""
 from __future__ import annotations

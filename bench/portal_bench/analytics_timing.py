@@ -1,6 +1,6 @@
 """Time the work behind the pages on a generated dataset: plain Python, no Streamlit session.
 
-Runs where the app's `analytics` package is importable: scenario 7 feeds it to a streamlit
+Runs where the app's `analytics` package is importable: the analytics benchmark feeds it to a streamlit
 replica (`python3 - [--rows 1000000] [--dir DIR] [--repeat 5] < analytics_timing.py`, in /srv/app),
 and prints one JSON object: the machine, the dataset, and milliseconds for
 - imports: what analytics.warmup takes in a fresh process (paid at process start, not per page);

@@ -1,4 +1,4 @@
-"""Scenario 4: what the auth gate costs. One small Streamlit static asset, fetched three ways:
+"""The gate benchmark: what the auth gate costs. One small Streamlit static asset, fetched three ways:
 
 - through nginx on /app/, where every request first asks Django's /auth/check (the gate);
 - straight from a replica over the back network, with no nginx and no gate, on a new connection

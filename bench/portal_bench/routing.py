@@ -1,4 +1,5 @@
-"""Routing (issue 5): where the real nginx sends simulated client addresses, in both modes.
+"""The routing benchmark: where the real nginx sends simulated client addresses, in both address
+modes (consistent and ip_hash).
 
 Many client addresses cannot come from one host, so nginx is told to trust this host's own
 address on the front network (TRUSTED_PROXIES) and every request names its simulated client in

@@ -1,4 +1,4 @@
-"""Scenario 5: partner sessions on one Streamlit replica.
+"""The sessions benchmark: partner sessions on one Streamlit replica.
 
 Each level has a fresh replica of its own (an extra container of the streamlit service, same
 image, settings, limits and volumes, that nginx does not route to), so sessions closed at an

@@ -1,4 +1,4 @@
-"""Scenario 6: start-up and image sizes. `ops/up` is timed on a fresh project with the images
+"""The start-up benchmark: start-up and image sizes. `ops/up` is timed on a fresh project with the images
 already built (a warm machine): migrations, collectstatic, Streamlit's warm-up and every health
 check included, until Compose reports every service healthy."""
 from __future__ import annotations

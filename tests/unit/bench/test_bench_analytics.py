@@ -1,4 +1,4 @@
-"""The script scenario 7 runs inside a streamlit replica, run here in-process on the app's code."""
+"""The script the analytics benchmark runs inside a streamlit replica, run here in-process on the app's code."""
 from __future__ import annotations
 
 import json
