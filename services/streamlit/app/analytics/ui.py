@@ -51,6 +51,8 @@ PARTNER_CHANGED = N_(
 )
 NO_PARTNER = N_("Your account is no longer linked to a partner, so the analytics show nothing more.")
 PARTNER_INACTIVE = N_("Your partner account is not active, so its datasets are not shown.")
+# Pixels above a chart that its hover toolbar (about 40 px tall) may take.
+CHART_TOOLBAR_ROOM = 40
 # st.date_input's display forms nearest each language's.
 _DATE_INPUT = {"ko": "YYYY.MM.DD", "en": "MM/DD/YYYY"}
 # CommonMark reads any ASCII punctuation mark after a backslash as that character, nothing more.
@@ -373,6 +375,13 @@ def table(frame: pl.DataFrame, headers: dict[str, str] | None = None, **options)
     # scrolls, with no rerun to check that the sign-in behind the tab still holds.
     options.setdefault("lazy", False)
     st.dataframe(frame, hide_index=True, column_config=config, **options)
+
+
+def chart(drawn) -> None:
+    """An Altair chart with room above it: its toolbar shows on hover over the chart's top edge,
+    and without the space it covered the last select box above and took its clicks."""
+    st.space(CHART_TOOLBAR_ROOM)
+    st.altair_chart(drawn)
 
 
 def filter_panel(info: portal_api.DatasetInfo, columns: profile.Profile) -> list[filters.Filter]:

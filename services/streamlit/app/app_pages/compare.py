@@ -169,9 +169,9 @@ b_metric.metric(ui.literal(name_b), compare.fmt(result.total_b))
 change.metric(_("Change from A to B"), compare.fmt(result.delta), **compare.metric_delta(result.total_a, result.total_b))
 
 if result.table.is_empty():
-    st.altair_chart(charts.totals(name_a, name_b, result.total_a, result.total_b, result.metric))
+    ui.chart(charts.totals(name_a, name_b, result.total_a, result.total_b, result.metric))
 else:
-    st.altair_chart(charts.overlay(result.table, name_a, name_b, result.key_title, result.metric))
+    ui.chart(charts.overlay(result.table, name_a, name_b, result.key_title, result.metric))
     if result.cut_steps:
         st.caption(_(
             "A period's first or last {step} holds only the days inside the period, so it may be short."

@@ -68,7 +68,7 @@ if kind == charts.LINE:
     if series.is_empty():
         st.info(ui.literal(_("None of the filtered rows has a value in {column}.").format(column=date)))
     else:
-        st.altair_chart(charts.line(series, date, aggregate.metric_label(agg, value), split))
+        ui.chart(charts.line(series, date, aggregate.metric_label(agg, value), split))
         st.caption(ui.literal(_("{n} points: {metric} per {step}.").format(
             n=formats.number(series.height), metric=aggregate.metric_label(agg, value), step=aggregate.bucket_name(step),
         )))
@@ -99,7 +99,7 @@ elif kind == charts.BAR:
     )
     agg, value = metric_pickers(agg_column, value_column)
     bars = aggregate.by_category(frame, category, agg, value)
-    st.altair_chart(charts.bars(bars.frame, category, aggregate.metric_label(agg, value)))
+    ui.chart(charts.bars(bars.frame, category, aggregate.metric_label(agg, value)))
     if bars.groups > bars.frame.height:
         st.caption(_("The {n} largest of {total} categories.").format(
             n=formats.number(bars.frame.height), total=formats.number(bars.groups)
@@ -111,7 +111,7 @@ elif kind == charts.HISTOGRAM:
     if bins.is_empty():
         st.info(ui.literal(_("None of the filtered rows has a value in {column}.").format(column=column)))
     else:
-        st.altair_chart(charts.histogram(bins, column))
+        ui.chart(charts.histogram(bins, column))
         st.caption(_("{n} values in {bins} bins of equal width.").format(
             n=formats.number(int(bins["count"].sum())), bins=formats.number(bins.height)
         ))
@@ -126,7 +126,7 @@ else:
     if points.total == 0:
         st.info(ui.literal(_("None of the filtered rows has values in both {x} and {y}.").format(x=x, y=y)))
     else:
-        st.altair_chart(charts.scatter(points.frame, x, y, color))
+        ui.chart(charts.scatter(points.frame, x, y, color))
         if points.total > points.frame.height:
             st.caption(_("{n} of {total} points, picked at random.").format(
                 n=formats.number(points.frame.height), total=formats.number(points.total)
