@@ -131,6 +131,8 @@ def expect_analytics(page, partner):
 def choose(page, label, option):
     """Pick `option` in Streamlit's selectbox labelled `label`."""
     box = page.get_by_role("combobox", name=label, exact=True)
+    # While a rerun redraws the page, the box it replaces may still stand beside the new one.
+    expect(box).to_have_count(1)
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     expect(box).to_have_value(option)

@@ -64,6 +64,7 @@ def background_mails_done():
     for thread in threading.enumerate():
         if thread.name == "reset-mail":
             thread.join(MAIL_WAIT_SECONDS)
+            assert not thread.is_alive(), f"a mail was still being sent after {MAIL_WAIT_SECONDS} s"
 
 
 def free_port():
