@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from envfile import set_value
 from portal_bench.analytics_timing import generate
 from portal_stack.portal import create_partner_user, login
 from portal_stack.stack import Stack
@@ -139,7 +138,7 @@ class BenchProject:
         return result.stdout
 
     def set_setting(self, assignment: str) -> None:
-        set_value(self.stack.env_file, assignment)
+        self.stack.set_setting(assignment)
 
     def containers(self, service: str) -> list[str]:
         return self.stack.container_names(service)

@@ -8,7 +8,6 @@ import pytest
 from support.clients import (FrontClients, front_subnet, replica_by_address, replicas_serving,
                              same_block_addresses, spread_addresses)
 from support.portal import create_partner_user, login
-from support.stack import ROOT
 from support.streamlit_session import StreamlitSession
 
 HEALTH = "/app/_stcore/health"
@@ -152,20 +151,15 @@ def test_a_dead_replicas_clients_fail_over_within_seconds_and_it_comes_back(stac
         row["Name"] == victim and row["Health"] == "healthy" for row in stack.containers("streamlit")), timeout=120)
 
 
-def set_setting(stack, assignment):
-    subprocess.run(["python3", str(ROOT / "ops" / "lib" / "envfile.py"), "set", stack.env_file, assignment],
-                   check=True)
-
-
 @pytest.fixture
 def routing_by_user(stack, three_replicas):
     """STREAMLIT_ROUTING=user, as ops set it in .env and apply with ops/up; put back after."""
     before = stack.setting("STREAMLIT_ROUTING", "consistent")
-    set_setting(stack, "STREAMLIT_ROUTING=user")
+    stack.set_setting("STREAMLIT_ROUTING=user")
     up = stack.ops("up")
     assert up.returncode == 0, up.stderr
     yield
-    set_setting(stack, f"STREAMLIT_ROUTING={before}")
+    stack.set_setting(f"STREAMLIT_ROUTING={before}")
     back = stack.ops("up")
     assert back.returncode == 0, back.stderr
 

@@ -3,13 +3,11 @@ HTTP port; a real handshake, modern protocols only, HSTS and secure cookies. Tur
 at the end, so the tests after it meet the plain stack."""
 import socket
 import ssl
-import subprocess
 
 import pytest
 import requests
 
 from support.portal import create_partner_user, login
-from support.stack import ROOT
 
 
 def free_port():
@@ -18,22 +16,17 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def set_setting(stack, assignment):
-    subprocess.run(["python3", str(ROOT / "ops" / "lib" / "envfile.py"), "set", stack.env_file, assignment],
-                   check=True)
-
-
 @pytest.fixture(scope="module")
 def tls(stack):
     port = free_port()
-    set_setting(stack, f"PORTAL_TLS_PORT={port}")
+    stack.set_setting(f"PORTAL_TLS_PORT={port}")
     made = stack.ops("cert")
     assert made.returncode == 0, made.stderr
     up = stack.ops("up")
     assert up.returncode == 0, up.stderr
     yield {"port": port, "cert": stack.settings["TLS_CERT_FILE"], "url": f"https://localhost:{port}"}
-    set_setting(stack, "TLS_CERT_FILE=")
-    set_setting(stack, "TLS_KEY_FILE=")
+    stack.set_setting("TLS_CERT_FILE=")
+    stack.set_setting("TLS_KEY_FILE=")
     down = stack.ops("up")
     assert down.returncode == 0, down.stderr
 

@@ -36,6 +36,11 @@ class Stack:
     def setting(self, name, default):
         return self.settings.get(name) or default
 
+    def set_setting(self, assignment):
+        """NAME=VALUE in the project's settings file, checked against the schema, as ops change
+        it; `ops("up")` applies it."""
+        envfile.set_value(self.env_file, assignment)
+
     def compose_files(self):
         """The compose files this project's .env asks for, as ops/lib/common.sh picks them."""
         picked = subprocess.run(
