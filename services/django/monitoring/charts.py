@@ -156,7 +156,12 @@ def _nice_ceiling(value):
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 
+def percent(value):
+    """A whole percentage as the page's language writes it (12 %, 12%): the table and the charts alike."""
+    return gettext("{value} %").format(value=f"{value:.0f}")
+
+
 def _format(value, unit):
     if unit == "%":
-        return gettext("{value} %").format(value=f"{value:.0f}")
+        return percent(value)
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"

@@ -139,7 +139,7 @@ def _row(row, thresholds):
     elif reading.memory_limit_bytes is None:
         memory, memory_of = filesizeformat(reading.memory_bytes), gettext("no limit")
     else:
-        memory = _percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
+        memory = charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
         memory_of = gettext("{used} of {limit}").format(
             used=filesizeformat(reading.memory_bytes), limit=filesizeformat(reading.memory_limit_bytes)
         )
@@ -150,7 +150,7 @@ def _row(row, thresholds):
         stale=row.stale,
         health=health,
         age=_age(row.age),
-        cpu=_percent(reading.cpu_percent),
+        cpu=charts.percent(reading.cpu_percent),
         cpu_of=cpu_of,
         cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
         memory=memory,
@@ -196,10 +196,6 @@ def _ms(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return gettext("{ms} ms").format(ms=f"{value:,.0f}")
     return "—"
-
-
-def _percent(value):
-    return gettext("{value} %").format(value=f"{value:.0f}")
 
 
 def _age_seconds(value):
