@@ -147,6 +147,7 @@ SCHEMA = {
     "DATASET_MAX_CELL_BYTES": lambda v: _whole(v, 1, 2**30),
     "DATASET_MAX_MEMORY_MB": lambda v: _whole(v, 1, 1_048_576),
     "DATASET_INGEST_MEMORY_MB": lambda v: _whole(v, 64, 1_048_576),
+    "DATASET_VERSIONS_KEPT": lambda v: _whole(v, 0, 1000),
     "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
     "INVITE_LINK_HOURS": lambda v: _whole(v, 1, 24 * 90),

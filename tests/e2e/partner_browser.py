@@ -68,14 +68,15 @@ def _is_utf8(data):
     return True
 
 
-def import_dataset(stack, slug, file, name):
+def import_dataset(stack, slug, file, name, *options):
     """importdataset in the django container, as an operator does, on a copy of the file made in
-    the container (piped in: `compose cp` cannot write into a read-only container)."""
+    the container (piped in: `compose cp` cannot write into a read-only container); `options`
+    go to the command as they are (--replace)."""
     inside = stack.compose("exec", "-T", "django", "mktemp", "--suffix=.csv").stdout.strip()
     try:
         stack.compose("exec", "-T", "django", "python", "-c", _WRITE_STDIN, inside,
                       input=base64.b64encode(file.data).decode("ascii"))
-        stack.manage("importdataset", slug, inside, "--name", name)
+        stack.manage("importdataset", slug, inside, "--name", name, *options)
     finally:
         stack.compose("exec", "-T", "django", "rm", "-f", inside)
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Dataset
+from .models import Dataset, DatasetVersion
 
 # Uploads are written under this prefix in the partner's folder and renamed when complete.
 TEMP_PREFIX = ".incoming-"
@@ -49,16 +49,19 @@ def remove_after_commit(relative_path):
 
 
 @receiver(post_delete, sender=Dataset)
+@receiver(post_delete, sender=DatasetVersion)
 def _remove_file(sender, instance, **kwargs):
-    # Covers every way a row goes: the portal's delete, the admin, a deleted partner's cascade.
+    # Covers every way a row goes: the portal's delete, the admin, a deleted partner's cascade, a
+    # dataset's versions going with it, a version pruned.
     remove_after_commit(instance.path)
 
 
 def strays(older_than_seconds):
     """Files in partners' folders that no dataset points at, and uploads spooled to the upload
     folder, that are older than the bound: the leftovers of an upload whose process died, or
-    whose row never committed."""
+    whose row never committed. The files of kept versions are no strays."""
     known = set(Dataset.objects.values_list("path", flat=True))
+    known.update(DatasetVersion.objects.values_list("path", flat=True))
     cutoff = time.time() - older_than_seconds
     root = settings.DATASETS_DIR
     found = []

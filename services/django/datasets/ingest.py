@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from . import files
+from . import files, versions
 from .models import Dataset
 from .reading import IngestError, Layout, Limits
 
@@ -94,7 +94,10 @@ def store(path, layout, partner, *, name, description="", uploaded_by=None, repl
     The file is written under a temporary name in the same folder, synced, and renamed inside
     the transaction that saves the row. On any failure neither a row nor a file remains (a
     process killed on the way leaves a temporary file that sweepdatasets removes at start).
-    With `replacing`, that dataset gets the new file and its old file goes after the commit.
+    With `replacing` (a dataset of this partner), that dataset gets the new file as its next
+    version, `name` and `description` included; the file it had is kept as an old version
+    (datasets.versions), and the versions beyond DATASET_VERSIONS_KEPT go after the commit.
+    Raises Dataset.DoesNotExist if that dataset was deleted in the meantime.
     """
     folder = settings.DATASETS_DIR / partner.slug
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,9 +112,15 @@ def store(path, layout, partner, *, name, description="", uploaded_by=None, repl
             sha256 = hashlib.file_digest(written, "sha256").hexdigest()
             os.fsync(written.fileno())
         with transaction.atomic(durable=True):
-            dataset = replacing or Dataset(partner_id=partner.id)
             if replacing:
-                files.remove_after_commit(replacing.path)
+                # Read again under the write lock, so that a version stored meanwhile is kept too.
+                dataset = Dataset.objects.get(pk=replacing.pk, partner_id=partner.id)
+                number = versions.next_number(dataset)
+                versions.keep_current(dataset)
+            else:
+                dataset = Dataset(partner_id=partner.id)
+                number = 1
+            dataset.number = number
             dataset.name = name
             dataset.description = description
             dataset.path = relative

@@ -200,6 +200,9 @@ DATASET_MAX_CELL_BYTES = env.integer("DATASET_MAX_CELL_BYTES", default=65536, mi
 DATASET_MAX_MEMORY_MB = env.integer("DATASET_MAX_MEMORY_MB", default=128, minimum=1)
 # The memory of the child process that reads one upload (datasets.ingest; at most two at once).
 DATASET_INGEST_MEMORY_MB = env.integer("DATASET_INGEST_MEMORY_MB", default=320, minimum=64)
+# Earlier files of each dataset kept for download and restore when a new version replaces one
+# (datasets.versions); 0 keeps none.
+DATASET_VERSIONS_KEPT = env.integer("DATASET_VERSIONS_KEPT", default=5, minimum=0)
 
 # The probes' load snapshots (a volume every container writes) and how often they come; the ops
 # page and `recordload` read them. The probe reads the same variables with the same defaults.

@@ -43,7 +43,9 @@ def test_home_cold_reads_membership_partner_language_and_the_list_once(alice_cli
 @pytest.mark.parametrize(
     "path, count",
     [
-        ("/datasets/{id}/", 3),
+        # One more for its earlier versions, however many.
+        ("/datasets/{id}/", 4),
+        ("/datasets/{id}/edit/", 3),
         ("/datasets/{id}/download/", 3),
         ("/datasets/{id}/delete/", 3),
         ("/datasets/upload/", 2),
