@@ -107,7 +107,17 @@ def signed_in(stack, new_page, partner):
 
 
 def upload(page, filename, file, name=""):
-    """Upload through the portal's form, from the home page; back on the home page after."""
+    """Upload through the portal's form, from the home page, and store the file as its preview
+    shows it; back on the home page after. A refused file stays on the upload form."""
+    choose_file(page, filename, file, name)
+    checked = page.get_by_role("heading", name="Check before storing")
+    expect(checked.or_(page.locator(".field [role=alert]"))).to_be_visible()
+    if checked.is_visible():
+        page.get_by_role("button", name="Store", exact=True).click()
+
+
+def choose_file(page, filename, file, name=""):
+    """Send a file through the portal's upload form, from the home page: its preview follows."""
     page.get_by_role("link", name="Upload a dataset").first.click()
     expect(page.get_by_role("heading", name="Upload a dataset")).to_be_visible()
     page.get_by_label("File").set_input_files({"name": filename, "mimeType": "text/csv", "buffer": file.data})

@@ -16,6 +16,8 @@ from .models import Dataset, DatasetVersion
 TEMP_PREFIX = ".incoming-"
 # How Django names an upload it spools to FILE_UPLOAD_TEMP_DIR (tmpXXXXXXXX.upload.csv).
 SPOOLED_UPLOADS = "tmp*.upload*"
+# An upload waiting for its partner to confirm its preview, and its preview's facts (pending.py).
+PENDING_PREFIX = ".pending-"
 # Lock files in FILE_UPLOAD_TEMP_DIR that bound how many ingest children run at once (ingest.py).
 SLOT_PREFIX = ".ingest-slot-"
 
@@ -70,7 +72,8 @@ def strays(older_than_seconds):
         if ours and path.is_file() and path.relative_to(root).as_posix() not in known:
             if path.stat().st_mtime < cutoff:
                 found.append(path)
-    for path in sorted(Path(settings.FILE_UPLOAD_TEMP_DIR).glob(SPOOLED_UPLOADS)):
+    spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    for path in sorted([*spooled.glob(SPOOLED_UPLOADS), *spooled.glob(f"{PENDING_PREFIX}*")]):
         if path.is_file() and path.stat().st_mtime < cutoff:
             found.append(path)
     return found

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import uploads, views
 
 urlpatterns = [
-    path("upload/", views.upload, name="dataset_upload"),
+    path("upload/", uploads.upload, name="dataset_upload"),
+    path("upload/preview/", uploads.preview, name="dataset_preview"),
     path("<int:pk>/", views.detail, name="dataset_detail"),
     path("<int:pk>/download/", views.download, name="dataset_download"),
     path("<int:pk>/edit/", views.edit, name="dataset_edit"),

@@ -1,4 +1,3 @@
-import errno
 import logging
 
 from django.conf import settings
@@ -8,25 +7,18 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from partners.access import INACTIVE, NO_PARTNER, acting_partner, partner_required
 from partners.forms import ActAsForm
-from portal.formats import number
 
-from . import catalog, exports, ingest, versions
+from . import catalog, exports, versions
 from .edit import TAKEN, EditForm
-from .forms import UploadForm
 from .models import Dataset, DatasetVersion
-from .reading import ENCODINGS
 
 log = logging.getLogger(__name__)
 
-STORAGE_FULL = gettext_lazy(
-    "The portal's storage is full, so your file was not stored and nothing was saved. "
-    "Please tell the portal staff; once they have made room, upload it again."
-)
 EXPORT_FAILED = gettext_lazy(
     "The portal could not make the file just now. "
     "Please try again in a moment, and tell the portal staff if it keeps happening."
@@ -34,25 +26,6 @@ EXPORT_FAILED = gettext_lazy(
 VERSION_MISSING = gettext_lazy(
     "The file of this version is missing, so it cannot be restored. Please tell the portal staff."
 )
-STORAGE_FAILED = gettext_lazy(
-    "The portal could not store your file just now, and nothing was saved. "
-    "Please try again in a moment, and tell the portal staff if it keeps happening."
-)
-
-
-# What a stored file was, in the partner's words (Layout.source words it for the log).
-SOURCES = {
-    "\t": gettext_lazy("tab-separated text in {encoding}"),
-    ",": gettext_lazy("comma-separated text in {encoding}"),
-    ";": gettext_lazy("semicolon-separated text in {encoding}"),
-    "|": gettext_lazy("pipe-separated text in {encoding}"),
-}
-
-
-def _source(layout):
-    if layout.kind == "parquet":
-        return "Parquet"
-    return SOURCES[layout.delimiter].format(encoding=ENCODINGS[layout.encoding])
 
 
 @login_required
@@ -66,49 +39,6 @@ def home(request):
     act_as = ActAsForm(initial={"partner": partner.slug if partner else None}) if staff else None
     datasets = catalog.datasets_of(partner.id) if partner else []
     return render(request, "datasets/home.html", {"partner": partner, "datasets": datasets, "act_as": act_as})
-
-
-@partner_required
-@require_http_methods(["GET", "POST"])
-def upload(request):
-    if request.method == "GET":
-        return render(request, "datasets/upload.html", {"form": UploadForm(partner=request.partner)})
-    form = UploadForm(request.POST, request.FILES, partner=request.partner)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            dataset = ingest.store(
-                data["file"].temporary_file_path(),
-                data["layout"],
-                request.partner,
-                name=data["name"],
-                description=data["description"],
-                uploaded_by=request.user,
-            )
-        except IntegrityError:
-            form.add_error("name", gettext("You already have a dataset named “{name}”.").format(name=data["name"]))
-        except ingest.IngestError as error:
-            log.warning("Storing an upload for %s failed: %s", request.partner.slug, error)
-            form.add_error("file", str(error))
-        except OSError as error:
-            # The partner's file is fine: the trouble is on our side. The details (error number,
-            # server paths) go to the log, plain words to the partner.
-            log.exception("Storing an upload for %s failed", request.partner.slug)
-            form.add_error("file", STORAGE_FULL if error.errno in (errno.ENOSPC, errno.EDQUOT) else STORAGE_FAILED)
-        else:
-            layout = data["layout"]
-            rows = ngettext("{count} row", "{count} rows", layout.rows).format(count=number(layout.rows))
-            columns = ngettext("{count} column", "{count} columns", len(layout.columns)).format(
-                count=number(len(layout.columns))
-            )
-            messages.success(
-                request,
-                gettext("Stored “{name}”: {rows}, {columns} ({source}).").format(
-                    name=dataset.name, rows=rows, columns=columns, source=_source(layout)
-                ),
-            )
-            return redirect("home")
-    return render(request, "datasets/upload.html", {"form": form})
 
 
 @partner_required

@@ -48,9 +48,22 @@ def spooled(content, suffix=".upload.csv"):
     return Path(name)
 
 
-def upload(client, content, filename="data.csv", **fields):
-    """Posts the upload form with a file of these bytes and the other fields given."""
+PREVIEW = "/datasets/upload/preview/"
+
+
+def upload(client, content, filename="data.csv", *, headers=None, follow=False, **fields):
+    """Posts the upload form with a file of these bytes and the other fields given, then stores
+    it as its preview shows it, as a partner who changes nothing there does. Returns the last
+    response: the upload form again when the file was refused."""
+    response = choose_file(client, content, filename, headers=headers, **fields)
+    if response.status_code == 302 and response["Location"] == PREVIEW:
+        response = client.post(PREVIEW, {"action": "confirm"}, headers=headers, follow=follow)
+    return response
+
+
+def choose_file(client, content, filename="data.csv", *, headers=None, **fields):
+    """Posts the upload form only: a file that reads sends the partner to its preview."""
     data = {"file": SimpleUploadedFile(filename, content), **fields}
-    return client.post("/datasets/upload/", data)
+    return client.post("/datasets/upload/", data, headers=headers)
 
 

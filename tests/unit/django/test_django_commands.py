@@ -147,7 +147,7 @@ def test_importdataset_replaces_only_when_asked(acme, tmp_path, datasets_dir):
         run("importdataset", "acme", str(source), "--name", "Data")
 
     source.write_bytes(b"a\n1\n2\n")
-    assert "Replaced 'Data'" in run("importdataset", "acme", str(source), "--name", "Data", "--replace")
+    assert "Stored a new version of 'Data'" in run("importdataset", "acme", str(source), "--name", "Data", "--replace")
 
     replaced = Dataset.objects.get()
     assert (replaced.id, replaced.description, replaced.rows) == (first.id, "Kept", 2)
