@@ -30,6 +30,8 @@ class Plan:
     routing_counts: tuple[int, ...]
     routing_fail_at: int
     routing_modes: tuple[str, ...]
+    # Uploads: the rows of the generated workbook and CSV whose preview and store are timed.
+    upload_rows: int
 
 
 FULL = Plan(
@@ -48,6 +50,7 @@ FULL = Plan(
     routing_counts=(2, 3, 4),
     routing_fail_at=3,
     routing_modes=("consistent", "ip_hash"),
+    upload_rows=100_000,
 )
 
 SMOKE = Plan(
@@ -66,4 +69,5 @@ SMOKE = Plan(
     routing_counts=(2,),
     routing_fail_at=2,
     routing_modes=("consistent",),
+    upload_rows=2_000,
 )
