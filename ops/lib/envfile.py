@@ -150,6 +150,8 @@ SCHEMA = {
     "DATASET_VERSIONS_KEPT": lambda v: _whole(v, 0, 1000),
     "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
+    "PORTAL_REQUIRE_MFA": _choice("true", "false"),
+    "AUDIT_RETENTION_DAYS": lambda v: _whole(v, 1, 36_500),
     "INVITE_LINK_HOURS": lambda v: _whole(v, 1, 24 * 90),
     # Django checks its scheme at start.
     "PORTAL_URL": _text,

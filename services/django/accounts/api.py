@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from partners.access import acting_partner
 from portal.internal import internal_api, internal_api_post
 
-from . import language, sessions
+from . import language, second_factor, sessions
 
 
 def _holding(signed_in):
@@ -16,6 +16,9 @@ def _holding(signed_in):
     not) otherwise."""
     if signed_in is None or not signed_in.user.is_authenticated:
         return None, JsonResponse({"state": "signed_out"})
+    # The gate refuses such a session; this catches one whose factor was reset since.
+    if second_factor.pending(signed_in):
+        return None, JsonResponse({"state": "signed_out", "reason": "second_factor"})
     ended = sessions.ended(signed_in.session)
     if ended:
         auth.logout(signed_in)

@@ -10,6 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.models import Event
+from audit.trail import record
 from partners.access import INACTIVE, NO_PARTNER, acting_partner, partner_required
 from partners.forms import ActAsForm
 
@@ -104,6 +106,7 @@ def _send(request, dataset, stored, name):
         messages.error(request, EXPORT_FAILED)
         return redirect("dataset_detail", pk=dataset.pk)
     response["Content-Disposition"] = exports.attachment(exports.download_name(name, form.suffix))
+    record(Event.DATASET_DOWNLOADED, request=request, partner=request.partner, target=name, detail=chosen)
     return response
 
 

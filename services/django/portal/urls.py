@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts import api as account_api
 from accounts.forms import AdminLoginForm
+from audit import views as audit_views
 from datasets import api, views as dataset_views
 from partners import views as partner_views
 
@@ -26,6 +27,8 @@ urlpatterns = [
     path("partners/people/invite/", partner_views.invite, name="people_invite"),
     path("partners/people/<int:user_id>/reset-link/", partner_views.reset_link, name="people_reset_link"),
     path("partners/people/<int:user_id>/deactivate/", partner_views.deactivate, name="people_deactivate"),
+    path("partners/people/<int:user_id>/reset-factor/", partner_views.reset_factor, name="people_reset_factor"),
+    path("partners/trail/", audit_views.trail, name="trail"),
     path("ops/", include("monitoring.urls")),
     # Reached by nginx's auth_request only; nginx does not expose /auth/ to clients.
     path("auth/check", partner_views.auth_check, name="auth_check"),
