@@ -1,12 +1,9 @@
 """What a partner does in the portal, for the stack tests and ops/bench: get an account, log in."""
-import base64
-import hashlib
-import hmac
 import re
 import secrets
-import struct
 import time
 
+import pyotp
 import requests
 
 
@@ -56,13 +53,11 @@ def login(base_url, username, password, session=None):
 _KEYS = {}
 
 
-def totp(key, at=None, step=30, digits=6):
-    """RFC 6238 (SHA-1, 30 s steps), what an authenticator app shows for this base32 key."""
-    key = key.replace(" ", "")
-    secret = base64.b32decode(key + "=" * (-len(key) % 8))
-    digest = hmac.new(secret, struct.pack(">Q", int((time.time() if at is None else at) // step)), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 10 ** digits:0{digits}d}"
+def totp(key, at=None):
+    """What an authenticator app shows for this base32 key (as the set-up page writes it), now
+    or at the time `at`."""
+    code = pyotp.TOTP(key.replace(" ", ""))
+    return code.now() if at is None else code.at(at)
 
 
 def _post(session, url, data):
