@@ -8,7 +8,8 @@ import time
 
 from playwright.sync_api import expect
 
-from e2e.partner_browser import Partner, expect_home, log_in, new_partner, signed_in
+from e2e.partner_browser import (Partner, expect_analytics, expect_home, go_to, import_dataset, log_in, new_partner,
+                                 sales_csv, signed_in)
 from support.portal import totp
 
 
@@ -41,6 +42,7 @@ def test_a_colleague_sets_up_totp_and_signs_in_with_it_and_the_admin_sees_it_in_
     other = new_partner(stack, "Incheon Metals")
     stack.manage("setrole", other.slug, other.username, "admin")
     colleague = Partner(admin.slug, admin.name, f"park-{secrets.token_hex(3)}", "a long and fine password 42")
+    import_dataset(stack, admin.slug, sales_csv(2025, {"부산": 900}), "물동량 2025")
 
     page = signed_in(stack, new_page, admin)
     link = invite(page, colleague.username)
@@ -77,11 +79,18 @@ def test_a_colleague_sets_up_totp_and_signs_in_with_it_and_the_admin_sees_it_in_
     browser.get_by_label("Code").fill(totp(key, at=time.time() + 30))
     browser.get_by_role("button", name="Continue").click()
     expect(browser).to_have_url(re.compile(r"/app/"))
+    # What only the analytics see goes to the trail too: the dataset opened, an export made.
+    expect_analytics(browser, colleague)
+    go_to(browser, "Download")
+    with browser.expect_download():
+        browser.get_by_role("button", name="Download CSV").click()
 
     rows = trail_rows(page)
     for action in ("invited", "password set through a link", "second factor: authenticator set up",
-                   "signed in (password)", "second factor: code accepted", "signed out"):
+                   "signed in (password)", "second factor: code accepted", "signed out",
+                   "dataset opened in the analytics", "exported from the analytics"):
         expect(rows.filter(has_text=colleague.username).filter(has_text=action).first).to_be_visible()
+    expect(rows.filter(has_text="exported from the analytics").first).to_contain_text("물동량 2025")
     shot(page, "trail")
     with page.expect_download() as download:
         page.get_by_role("link", name="Export (CSV)").click()

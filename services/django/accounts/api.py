@@ -1,10 +1,13 @@
 """The internal API Streamlit asks, on every rerun of an analytics tab, whether the sign-in behind
 it still holds and for which partner. The tab names its session by the ticket the gate gave it."""
+import ipaddress
 import json
 
 from django.contrib import auth
 from django.http import JsonResponse
 
+from audit.models import Event
+from audit.trail import record
 from partners.access import acting_partner
 from portal.internal import internal_api, internal_api_post
 
@@ -63,3 +66,30 @@ def session_language(request, ticket):
         return refusal
     language.save_language(signed_in.user, chosen)
     return JsonResponse({"state": "active", "language": chosen})
+
+
+# What the analytics report of a partner's work there; the portal cannot see it happen.
+ANALYTICS_EVENTS = (Event.DATASET_OPENED, Event.ANALYTICS_EXPORT)
+
+
+@internal_api_post
+def session_event(request, ticket):
+    """An event of the analytics for the trail: a dataset opened, or an export made, by the
+    session's user, from the address of the partner's browser (which only the replica sees)."""
+    try:
+        event = json.loads(request.body or b"{}")
+        action, target, detail, address = (str(event.get(key) or "") for key in ("action", "target", "detail", "address"))
+    except (ValueError, AttributeError):
+        action = ""
+    if action not in ANALYTICS_EVENTS:
+        return JsonResponse({"error": f"action must be one of {', '.join(ANALYTICS_EVENTS)}"}, status=400)
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        address = ""
+    signed_in = sessions.request_for_ticket(ticket)
+    partner, refusal = _holding(signed_in)
+    if refusal:
+        return refusal
+    record(action, user=signed_in.user, partner=partner, target=target, detail=detail, address=address)
+    return JsonResponse({"state": "active"})

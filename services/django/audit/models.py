@@ -29,6 +29,8 @@ class Event(models.Model):
     DATASET_RENAMED = "dataset_renamed"
     DATASET_DELETED = "dataset_deleted"
     DATASET_DOWNLOADED = "dataset_downloaded"
+    DATASET_OPENED = "dataset_opened"
+    ANALYTICS_EXPORT = "analytics_export"
     ADMIN_CHANGE = "admin_change"
     ACTED_AS = "acted_as"
     ACTIONS = [
@@ -54,6 +56,8 @@ class Event(models.Model):
         (DATASET_RENAMED, gettext_lazy("dataset renamed")),
         (DATASET_DELETED, gettext_lazy("dataset deleted")),
         (DATASET_DOWNLOADED, gettext_lazy("dataset downloaded")),
+        (DATASET_OPENED, gettext_lazy("dataset opened in the analytics")),
+        (ANALYTICS_EXPORT, gettext_lazy("exported from the analytics")),
         (ADMIN_CHANGE, gettext_lazy("changed in the admin")),
         (ACTED_AS, gettext_lazy("staff: acts as this partner")),
     ]

@@ -64,9 +64,10 @@ def _partner_of(user, request):
     return membership.partner if membership else None
 
 
-def record(action, *, request=None, user=None, partner=None, target="", detail=""):
+def record(action, *, request=None, user=None, partner=None, target="", detail="", address=None):
     """Adds one event. `user` is who did it (default: the request's signed-in user); `partner`
-    whose trail shows it (default: the partner that user acts for), a Partner or a PartnerRef."""
+    whose trail shows it (default: the partner that user acts for), a Partner or a PartnerRef;
+    `address` the client's, where the request is not the client's own (the analytics')."""
     request = request if request is not None else current_request()
     if user is None and request is not None:
         signed_in = getattr(request, "user", None)
@@ -82,7 +83,8 @@ def record(action, *, request=None, user=None, partner=None, target="", detail="
                 at=timezone.now(), action=action,
                 actor_id=user.pk if user else None, actor_name=user.get_username() if user else "",
                 partner_id=partner.id if partner else None, partner_name=partner.name if partner else "",
-                address=_address(request), target=str(target)[:300], detail=str(detail)[:300],
+                address=_address(request) if address is None else address,
+                target=str(target)[:300], detail=str(detail)[:300],
             )
     except DatabaseError:
         # A full disk or a locked database must not turn a sign-in or an upload into an error page.

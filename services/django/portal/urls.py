@@ -36,6 +36,7 @@ urlpatterns = [
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
     path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
     path("internal/sessions/<str:ticket>/language", account_api.session_language, name="internal_session_language"),
+    path("internal/sessions/<str:ticket>/events", account_api.session_event, name="internal_session_event"),
 ]
 
 if settings.DEBUG_TOOLBAR:

@@ -5,6 +5,7 @@ where nobody can change it; events older than AUDIT_RETENTION_DAYS go."""
 import base64
 import csv
 import io
+import json
 import re
 import time
 from datetime import timedelta
@@ -237,6 +238,64 @@ def test_a_download_is_recorded_with_its_format(alice):
 
     assert events(action="dataset_downloaded") == [("dataset_downloaded", "alice", "Acme Korea", "sales", ADDRESS)]
     assert Event.objects.get(action="dataset_downloaded").detail == "cp949"
+
+
+def analytics_event(ticket, body, token="unit-tests-internal-token"):
+    """What a replica posts of a partner's work in the analytics."""
+    return Client().post(f"/internal/sessions/{ticket}/events", json.dumps(body), content_type="application/json",
+                         headers={"Authorization": f"Bearer {token}"})
+
+
+def test_datasets_opened_and_exports_in_the_analytics_are_recorded_from_the_browsers_address(alice, settings):
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    client = browser()
+    assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
+    ticket = client.get("/auth/check")["X-Portal-Session"]
+
+    opened = analytics_event(ticket, {"action": "dataset_opened", "target": "sales", "address": "198.51.100.9"})
+    exported = analytics_event(ticket, {"action": "analytics_export", "target": "sales", "detail": "xlsx",
+                                        "address": "198.51.100.9"})
+
+    assert (opened.status_code, exported.status_code) == (200, 200)
+    assert events(action__in=["dataset_opened", "analytics_export"]) == [
+        ("dataset_opened", "alice", "Acme Korea", "sales", "198.51.100.9"),
+        ("analytics_export", "alice", "Acme Korea", "sales", "198.51.100.9"),
+    ]
+    assert Event.objects.get(action="analytics_export").detail == "xlsx"
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [({"action": "login", "target": "x"}, 400), ({"target": "x"}, 400), ("not json", 400)],
+    ids=["an event the analytics do not make", "no action", "not JSON"],
+)
+def test_the_analytics_can_record_only_their_own_events(alice, settings, body, status):
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    client = browser()
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    ticket = client.get("/auth/check")["X-Portal-Session"]
+    before = Event.objects.count()
+
+    response = Client().post(f"/internal/sessions/{ticket}/events", body if isinstance(body, str) else json.dumps(body),
+                             content_type="application/json", headers={"Authorization": "Bearer unit-tests-internal-token"})
+
+    assert response.status_code == status
+    assert Event.objects.count() == before
+
+
+def test_an_analytics_event_needs_the_token_and_a_live_session(alice, settings):
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    body = {"action": "dataset_opened", "target": "sales", "address": "not an address"}
+
+    assert analytics_event("no-such-ticket", body).json() == {"state": "signed_out"}
+    client = browser()
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    ticket = client.get("/auth/check")["X-Portal-Session"]
+    assert analytics_event(ticket, body, token="wrong").status_code == 403
+    assert not Event.objects.filter(action="dataset_opened").exists()
+
+    assert analytics_event(ticket, body).status_code == 200
+    assert events(action="dataset_opened") == [("dataset_opened", "alice", "Acme Korea", "sales", "")]
 
 
 # Reading the trail -------------------------------------------------------------------------------
