@@ -412,6 +412,16 @@ def uploads_figures(results: dict) -> dict:
     }
 
 
+def autoscaling_figures(results: dict) -> dict:
+    a = results["autoscaling"]
+    return {
+        "autoscale_sessions": a["sessions"], "autoscale_mark": a["mark"], "autoscale_cooldown": a["cooldown"],
+        "autoscale_out": f"{a['out_seconds']:.1f}", "autoscale_in": f"{a['in_seconds']:.1f}",
+        "autoscale_opened": a["opened"], "autoscale_lost_out": a["lost_out"],
+        "autoscale_kept": a["kept_in"], "autoscale_lost_in": a["lost_in"],
+    }
+
+
 def render(results: dict, charts: list[tuple[str, str]] | None = None) -> str:
     figures = {
         "date": results["date"],
@@ -427,6 +437,7 @@ def render(results: dict, charts: list[tuple[str, str]] | None = None) -> str:
         **analytics_figures(results),
         **routing_figures(results),
         **uploads_figures(results),
+        **autoscaling_figures(results),
     }
     parts = [fill("document", **figures)]
     if charts:

@@ -32,6 +32,10 @@ class Plan:
     routing_modes: tuple[str, ...]
     # Uploads: the rows of the generated workbook and CSV whose preview and store are timed.
     upload_rows: int
+    # Autoscaling: the sessions of the load step (one more than the autoscaler's session mark)
+    # and its cool-down, in seconds.
+    autoscale_sessions: int
+    autoscale_cooldown: int
 
 
 FULL = Plan(
@@ -51,6 +55,8 @@ FULL = Plan(
     routing_fail_at=3,
     routing_modes=("consistent", "ip_hash"),
     upload_rows=100_000,
+    autoscale_sessions=3,
+    autoscale_cooldown=30,
 )
 
 SMOKE = Plan(
@@ -70,4 +76,6 @@ SMOKE = Plan(
     routing_fail_at=2,
     routing_modes=("consistent",),
     upload_rows=2_000,
+    autoscale_sessions=2,
+    autoscale_cooldown=5,
 )

@@ -108,6 +108,8 @@ def sample_results():
                                                          ("csv", 4_578_922, 1350.0, 690.0, 156))
             },
         },
+        "autoscaling": {"sessions": 3, "mark": 2, "cooldown": 30, "out_seconds": 26.34, "in_seconds": 61.0,
+                        "opened": 3, "lost_out": 0, "kept_in": 1, "lost_in": 0, "rounds": 30},
     }
 
 
