@@ -96,6 +96,8 @@ SHOWN_CHARACTERS = 80
 # the kinds it is tried for, narrowest first.
 NEAR_SHARE = 0.2
 NEAR_KINDS = ("integer", "float", "date", "datetime", "boolean")
+# The first rows that could be the header, tried in turn (_inspect_rows).
+HEADER_TRIES = 3
 
 # What a text column may turn out to hold, narrowest first; "text" always fits. A pattern guards
 # each cast because Arrow alone would read the code "007" as the number 7. Values are matched
@@ -166,6 +168,20 @@ PARQUET_OVERHEAD_BYTES = 2**20
 
 class IngestError(Exception):
     """What is wrong with a file, worded for the person who uploaded it."""
+
+
+class _MisfitRow(IngestError):
+    """A row that does not fit the header's columns: perhaps another row is the header."""
+
+
+class _Blank:
+    """A file (or sheet) of blank lines only, worded when it is told (gettext is set per request)."""
+
+    def __str__(self):
+        return gettext("The file has no header line: it holds only blank lines.")
+
+
+BLANK = _Blank()
 
 
 # The child has no Django: it translates with the standard library's gettext, from the portal's
@@ -393,7 +409,12 @@ def _inspect_csv(f, limits, options):
     encoding = _encoding(f)
     delimiter = _sniff_delimiter(f, encoding)
     with _text(f, encoding) as text, _field_limit(limits.cell_bytes):
-        table, findings = _inspect_rows(_records(text, delimiter, limits), limits, options, sheet=False)
+
+        def rows():
+            text.seek(0)
+            return _records(text, delimiter, limits)
+
+        table, findings = _inspect_rows(rows, limits, options, sheet=False)
     return Layout("csv", encoding=encoding, delimiter=delimiter, **table), findings
 
 
@@ -402,10 +423,41 @@ def _write_csv(f, layout, path, limits):
         _write_rows(_records(text, layout.delimiter, limits), layout, path, limits, sheet=False)
 
 
-def _inspect_rows(records, limits, options, sheet):
+def _inspect_rows(rows, limits, options, sheet):
     """Reads the header and every row after it, checking each value; returns what a Layout says
-    of them (as keywords) and the Findings of the preview."""
-    head, header_line, names, batches = _table(records, limits, options.header_line, sheet)
+    of them (as keywords) and the Findings of the preview. `rows()` reads the file's rows anew.
+
+    Unless the partner picked the header, the first rows that could be it are tried in turn (at
+    most HEADER_TRIES): a subtitle such as "(단위: 원)" above the header may hold enough values to
+    look like one, and then the rows below it do not fit. Only a row that does not fit moves on
+    to the next candidate; any other trouble is the file's. The first candidate's is the one
+    told when none reads."""
+    if options.header_line:
+        return _inspect_below(rows(), options.header_line, limits, options, sheet)
+    first_error = None
+    for line in _header_candidates(rows())[:HEADER_TRIES]:
+        try:
+            return _inspect_below(rows(), line, limits, options, sheet)
+        except _MisfitRow as error:
+            first_error = first_error or error
+        except IngestError:
+            if first_error is None:
+                raise
+    raise first_error
+
+
+def _header_candidates(records):
+    """The lines of the first rows that hold more than half as many values as the fullest of
+    them, in order: a title above the header holds fewer."""
+    head = list(itertools.islice(records, HEAD_RECORDS))
+    filled = [sum(1 for value in values if value.strip()) for _, values in head]
+    if not head or not max(filled):
+        raise IngestError(str(BLANK))
+    return [line for (line, _), count in zip(head, filled) if 2 * count > max(filled)]
+
+
+def _inspect_below(records, header_line, limits, options, sheet):
+    head, header_line, names, batches = _table(records, limits, header_line, sheet)
     chosen = {name: kind for name, kind in options.kinds if name in names and kind in ARROW_TYPES}
     candidates = [list(PATTERNS) for _ in names]
     forms = [{kind: set() for kind in PATTERNS} for _ in names]
@@ -674,28 +726,24 @@ def _field_limit(limit):
 def _table(records, limits, header_line, sheet):
     """The first rows as written, the header's line, its column names, and a generator of the
     batches of rows after it: (the line of each row, the batch's values as columns). The header
-    is the row at `header_line`, or when that is 0 the first of the first rows that holds more
-    than half as many values as the fullest of them: a title above it holds fewer."""
+    is the row at `header_line`, one of the first rows."""
     head = list(itertools.islice(records, HEAD_RECORDS))
     if not head:
-        raise IngestError(gettext("The file has no header line: it holds only blank lines."))
-    if header_line:
-        lines = [line for line, _ in head]
-        if header_line not in lines:
-            raise IngestError(
-                gettext("Line {line} is not one of the file's first rows that hold values ({first} to {last}).").format(
-                    line=header_line, first=lines[0], last=lines[-1]
-                )
+        raise IngestError(str(BLANK))
+    lines = [line for line, _ in head]
+    if header_line not in lines:
+        raise IngestError(
+            gettext("Line {line} is not one of the file's first rows that hold values ({first} to {last}).").format(
+                line=header_line, first=lines[0], last=lines[-1]
             )
-        index = lines.index(header_line)
-    else:
-        filled = [sum(1 for value in values if value.strip()) for _, values in head]
-        index = next(index for index, count in enumerate(filled) if 2 * count > max(filled))
+        )
+    index = lines.index(header_line)
     header_line, header = head[index]
     rest = itertools.chain(head[index + 1 :], records)
     if sheet:
         # A sheet's rows are as wide as its widest: the header ends at its last name.
-        header = header[: max(column for column, name in enumerate(header, 1) if name.strip())]
+        named = [column for column, name in enumerate(header, 1) if name.strip()]
+        header = header[: max(named, default=1)]
         rest = _within(rest, len(header))
     if len(header) > limits.columns:
         raise _too_many_columns(len(header), limits)
@@ -723,7 +771,7 @@ def _records(text, delimiter, limits):
             invalid = gettext("Line {line}: this line is not valid CSV ({error}).")
             raise IngestError(invalid.format(line=line, error=error)) from None
         start, line = line, reader.line_num + 1
-        if any(record):
+        if any(value.strip() for value in record):
             yield start, record
 
 
@@ -770,14 +818,14 @@ def _batches(records, names, header_line, limits):
     lines, columns, text_bytes, rows = array.array("q"), [[] for _ in names], 0, 0
     for line, record in records:
         if len(record) > width:
-            raise IngestError(
+            raise _MisfitRow(
                 gettext(
                     "Line {line}, column {column}: this row has {values} values, "
                     "but the header (line {header}) names {width} columns."
                 ).format(line=line, column=width + 1, values=len(record), header=header_line, width=width)
             )
         if len(record) < width:
-            raise IngestError(
+            raise _MisfitRow(
                 gettext(
                     "Line {line}, column {column}: this row has {values} values, "
                     "but the header (line {header}) names {width} columns; “{missing}” is missing."
@@ -945,6 +993,14 @@ def _date(values, written):
 
 
 def _datetime(values, written):
+    # A date alone is its midnight: Excel gives a datetime cell at 00:00 as a date, so a column
+    # of times may hold some; a column of dates alone is a date column all the same (date is
+    # tried first).
+    date_only = pc.and_(written, pc.fill_null(pc.match_substring_regex(values, f"^{DATE}$"), False))
+    if pc.any(date_only).as_py():
+        midnight = pc.binary_join_element_wise(_date(values, date_only)[0], " 00:00:00", "")
+        written = pc.and_(written, pc.invert(date_only))
+        values = pc.if_else(date_only, midnight, values)
     year, month, day, noon, hour, rest = pc.extract_regex(values, TIME_PARTS).flatten()
     hour = pc.cast(hour, pa.int32())
     twelve = pc.if_else(pc.equal(hour, 12), 0, hour)  # 오전 12:30 is 00:30, 오후 12:30 is 12:30
@@ -976,7 +1032,7 @@ REWRITES = {
     "integer": (NUMBER, _number),
     "float": (NUMBER, _number),
     "date": (f"^{DATE}$|{SHORT_DATE}", _date),
-    "datetime": (DATETIME, _datetime),
+    "datetime": (f"{DATETIME}|^{DATE}$", _datetime),
 }
 # The forms of values that are ISO already.
 ISO_FORMS = {"integer": {"plain"}, "float": {"plain"}, "date": {"long year"}}
@@ -996,18 +1052,20 @@ def _inspect_workbook(f, limits, options):
             )
         # Unless the partner chose one, the first sheet that reads as a table: a cover or a
         # summary often comes first. When none reads, the first one's trouble is the one told.
-        tried = [options.sheet] if options.sheet else [name for name in sheets if _has_rows(workbook, name)]
-        if not tried:
-            raise IngestError(gettext("Every sheet of this workbook is empty."))
-        first_error = None
-        for sheet in tried:
+        errors = []
+        for sheet in [options.sheet] if options.sheet else sheets:
             try:
-                table, findings = _inspect_rows(_sheet_records(workbook, sheet), limits, options, sheet=True)
+                table, findings = _inspect_rows(
+                    lambda: _sheet_records(workbook, sheet), limits, options, sheet=True
+                )
             except IngestError as error:
-                first_error = first_error or error
+                errors.append(error)
                 continue
             return Layout("excel", sheet=sheet, **table), replace(findings, sheets=tuple(sheets))
-        raise first_error
+        told = [error for error in errors if str(error) != str(BLANK)]
+        if not told:
+            raise IngestError(gettext("Every sheet of this workbook is empty."))
+        raise told[0]
 
 
 @contextlib.contextmanager
@@ -1043,19 +1101,15 @@ def _sheets(workbook):
     ]
 
 
-def _has_rows(workbook, name):
-    return workbook.get_sheet_by_name(name).height > 0
-
-
 def _sheet_records(workbook, name):
     """(row, values) of each row of the sheet that is not blank, rows numbered as Excel does and
     each value written as text (_cell_text)."""
-    sheet = workbook.get_sheet_by_name(name)
-    first = sheet.start[0] if sheet.start else 0
-    for index, row in enumerate(sheet.iter_rows()):
+    # Calamine gives a sheet's rows from its first (blank ones above the data included), so the
+    # count is Excel's row number.
+    for number, row in enumerate(workbook.get_sheet_by_name(name).iter_rows(), 1):
         values = [_cell_text(value) for value in row]
-        if any(values):
-            yield first + index + 1, values
+        if any(value.strip() for value in values):
+            yield number, values
 
 
 def _cell_text(value):
@@ -1080,7 +1134,7 @@ def _within(records, width):
     for line, values in records:
         beyond = next((column for column in range(width, len(values)) if values[column].strip()), None)
         if beyond is not None:
-            raise IngestError(
+            raise _MisfitRow(
                 gettext(
                     "Row {line}, column {column}: a value beyond the last named column; the header "
                     "names {width} columns. Name this column, or clear the cell."

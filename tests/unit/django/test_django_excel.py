@@ -243,3 +243,66 @@ def test_a_chosen_date_refuses_impossible_days_and_a_chosen_datetime_impossible_
     assert table.column("d").to_pylist() == [dt.date(2025, 2, 28), None, dt.date(2025, 3, 1)]
     assert table.column("t").to_pylist() == [dt.datetime(2025, 1, 1, 23, 59), None, dt.datetime(2025, 1, 1, 13, 0)]
 
+
+
+def test_a_table_that_starts_lower_down_keeps_excels_row_numbers(tmp_path):
+    path = tmp_path / "c3.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("s")
+    sheet.write(2, 2, "판매 실적")  # C3
+    sheet.write_row(4, 2, ["지점", "금액"])  # C5
+    sheet.write_row(5, 2, ["강남", 10])
+    sheet.write_row(6, 2, ["서초", "미정"])
+    book.close()
+
+    layout, findings = reading.examine(path, LIMITS, reading.Options(kinds=(("금액", "integer"),)))
+
+    assert layout.header_line == 5 and [line for line, _ in findings.head] == [3, 5, 6, 7]
+    assert findings.misfits[1] == (1, ((7, "미정"),))
+    assert reading.inspect(path, LIMITS, reading.Options(header_line=5)).header_line == 5
+
+
+def test_a_subtitle_that_looks_like_a_header_is_passed_over(tmp_path):
+    rows = [["2025년 매출"], ["(단위: 원)", "작성: 영업팀"], ["일자", "지점", "금액"], ["2025-01-01", "강남", 10]]
+    path = workbook(tmp_path, {"s": rows})
+
+    layout = reading.inspect(path, LIMITS)
+
+    assert layout.header_line == 3 and [name for name, _ in layout.columns] == ["일자", "지점", "금액"]
+
+
+def test_a_limit_is_no_reason_to_try_another_header(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("n\n" + "1\n" * 11)
+    few = reading.Limits(columns=20, rows=10, cell_bytes=1000, memory_bytes=2**20)
+
+    with pytest.raises(reading.IngestError, match="more than 10 rows"):
+        reading.inspect(path, few)
+
+
+def test_excels_midnight_beside_other_times_keeps_a_datetime_column(tmp_path):
+    rows = [["입력 시각"], [dt.datetime(2025, 1, 1, 9, 30)], [dt.datetime(2025, 1, 2, 0, 0)], [dt.datetime(2025, 1, 3, 15, 4)]]
+    path = workbook(tmp_path, {"s": rows})
+
+    layout = reading.inspect(path, LIMITS)
+
+    assert layout.columns == (("입력 시각", "datetime"),)
+    assert stored(path, layout, tmp_path).column("입력 시각").to_pylist() == [
+        dt.datetime(2025, 1, 1, 9, 30), dt.datetime(2025, 1, 2), dt.datetime(2025, 1, 3, 15, 4)
+    ]
+
+
+def test_rows_of_spaces_are_blank_rows(tmp_path):
+    path = workbook(tmp_path, {"s": [[" ", " "], ["a", "b"], [" ", ""], [1, 2]]})
+
+    layout, findings = reading.examine(path, LIMITS)
+
+    assert (layout.header_line, layout.rows) == (2, 1)
+    assert [line for line, _ in findings.head] == [2, 4]
+
+
+def test_a_sheet_of_spaces_is_an_empty_sheet(tmp_path):
+    path = workbook(tmp_path, {"s": [[" "], ["  ", " "]]})
+
+    with pytest.raises(reading.IngestError, match="Every sheet of this workbook is empty"):
+        reading.inspect(path, LIMITS)
