@@ -59,7 +59,11 @@ def upload(session, base_url, content, name="", description="", filename="data.c
     preview = f"{base_url}/datasets/upload/preview/"
     if chosen.status_code != 302 or chosen.headers["Location"] != "/datasets/upload/preview/":
         return chosen
-    return session.post(preview, data={"action": "confirm", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+    page = session.get(preview)
+    page.raise_for_status()
+    (token,) = re.findall(r'name="token" value="([0-9a-f]+)"', page.text)
+    return session.post(preview, data={"action": "confirm", "token": token,
+                                       "csrfmiddlewaretoken": session.cookies["csrftoken"]},
                         headers={"Referer": preview}, allow_redirects=False)
 
 

@@ -81,7 +81,12 @@ def current(request):
         facts = json.loads((_folder() / f"{PREFIX}{token}.json").read_text())
     except (OSError, ValueError):
         facts = None
-    if facts is None or facts["partner_id"] != request.partner.id or not (_folder() / f"{PREFIX}{token}").exists():
+    if facts is not None and facts["partner_id"] != request.partner.id:
+        # Not this partner's (staff switched partners): forgotten here, left to its owner.
+        request.session.pop(SESSION_KEY, None)
+        return None
+    there = [_folder() / f"{PREFIX}{token}{suffix}" for suffix in ("", ".storing")]
+    if facts is None or not any(path.exists() for path in there):
         discard(request)
         return None
     return Pending(
@@ -96,12 +101,28 @@ def current(request):
     )
 
 
+def claim(waiting):
+    """Takes the waiting file for storing, once: a second click of Store finds it gone and gets
+    None. The file keeps its prefix, so the sweep still finds it should the process die."""
+    claimed = waiting.path.with_name(f"{waiting.path.name}.storing")
+    try:
+        os.rename(waiting.path, claimed)
+    except FileNotFoundError:
+        return None
+    return claimed
+
+
+def release(waiting, claimed):
+    """Puts a claimed file back for the partner's next try (storing it failed)."""
+    os.rename(claimed, waiting.path)
+
+
 def discard(request):
     """Removes the session's waiting upload, if any."""
     token = request.session.pop(SESSION_KEY, None)
     if token:
-        for path in (_folder() / f"{PREFIX}{token}", _folder() / f"{PREFIX}{token}.json"):
-            path.unlink(missing_ok=True)
+        for suffix in ("", ".json", ".storing"):
+            (_folder() / f"{PREFIX}{token}{suffix}").unlink(missing_ok=True)
 
 
 def sweep():

@@ -36,6 +36,11 @@ STORAGE_FAILED = gettext_lazy(
 NOTHING_WAITING = gettext_lazy(
     "No upload is waiting to be checked: it was stored or cancelled, or left for too long. Upload the file again."
 )
+ANOTHER_UPLOAD = gettext_lazy(
+    "That page was for another file, which a newer upload has replaced. This is the file waiting now: "
+    "check it before you store it."
+)
+BEING_STORED = gettext_lazy("This upload is being stored already.")
 
 NUMBERS = ("integer", "float", "decimal")
 
@@ -92,6 +97,10 @@ def preview(request):
     if request.method == "GET":
         return _preview_page(request, PreviewForm(waiting=waiting))
     action = request.POST.get("action", "update")
+    if request.POST.get("token") != waiting.token:
+        # Another tab's page: its choices belong to a file that is no longer the one waiting.
+        messages.warning(request, ANOTHER_UPLOAD)
+        return _preview_page(request, PreviewForm(waiting=waiting))
     if action == "cancel":
         pending.discard(request)
         messages.info(request, gettext("Nothing was stored from “{file}”.").format(file=waiting.filename))
@@ -127,11 +136,19 @@ def _store(request, form, waiting):
     description = form.cleaned_data["description"]
     if existing and not description:
         description = existing.description
+    claimed = pending.claim(waiting)
+    if claimed is None:  # a second click of Store, or a second tab
+        messages.info(request, BEING_STORED)
+        return redirect("home")
     try:
-        dataset = ingest.store(
-            waiting.path, waiting.layout, request.partner, name=name, description=description,
-            uploaded_by=request.user, replacing=existing,
-        )
+        try:
+            dataset = ingest.store(
+                claimed, waiting.layout, request.partner, name=name, description=description,
+                uploaded_by=request.user, replacing=existing,
+            )
+        except BaseException:
+            pending.release(waiting, claimed)  # the partner may try again from the same page
+            raise
     except IntegrityError:
         form.add_error("name", gettext("You already have a dataset named “{name}”.").format(name=name))
         return _preview_page(request, form)
@@ -216,9 +233,12 @@ def _preview_page(request, form, existing=None):
 def _notes(layout, findings, index):
     """What the preview says under a column: its values that do not read as its kind, or, for a
     text column, the kind nearly all of them read as."""
-    count, examples = findings.misfits[index]
     where = gettext("row {line}") if layout.kind == "excel" else gettext("line {line}")
-    shown = [f"{where.format(line=number(line))}: “{value}”" for line, value in examples]
+
+    def listed(examples):
+        return "; ".join(f"{where.format(line=number(line))}: “{value}”" for line, value in examples)
+
+    count, examples = findings.misfits[index]
     kind = layout.columns[index][1]
     if count:
         said = ngettext(
@@ -226,10 +246,9 @@ def _notes(layout, findings, index):
             "{count} values do not read as {kind} and will be stored empty: {examples}",
             count,
         )
-        return [said.format(count=number(count), kind=KINDS[kind], examples="; ".join(shown))]
+        return [said.format(count=number(count), kind=KINDS[kind], examples=listed(examples))]
     if findings.near and findings.near[index]:
         near, count, examples = findings.near[index]
-        shown = [f"{where.format(line=number(line))}: “{value}”" for line, value in examples]
         if count == 0:
             said = gettext("Stored as text, though every value reads as {kind}: choose {kind} to store them so.")
             return [said.format(kind=KINDS[near])]
@@ -240,7 +259,7 @@ def _notes(layout, findings, index):
             "those are then left empty: {examples}",
             count,
         )
-        return [said.format(count=number(count), kind=KINDS[near], examples="; ".join(shown))]
+        return [said.format(count=number(count), kind=KINDS[near], examples=listed(examples))]
     return []
 
 

@@ -76,8 +76,13 @@ def upload(client, content, filename="data.csv", *, headers=None, follow=False, 
     response: the upload form again when the file was refused."""
     response = choose_file(client, content, filename, headers=headers, **fields)
     if response.status_code == 302 and response["Location"] == PREVIEW:
-        response = client.post(PREVIEW, {"action": "confirm"}, headers=headers, follow=follow)
+        response = on_preview(client, {"action": "confirm"}, headers=headers, follow=follow)
     return response
+
+
+def on_preview(client, fields, **options):
+    """Posts the preview's form with these fields, as the page of the upload waiting now does."""
+    return client.post(PREVIEW, {"token": client.session.get("pending_upload", ""), **fields}, **options)
 
 
 def choose_file(client, content, filename="data.csv", *, headers=None, **fields):

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django_helpers import PREVIEW, choose_file, files_in, upload
+from django_helpers import PREVIEW, choose_file, files_in, on_preview, upload
 from test_django_excel import workbook
 
 from datasets import ingest, pending
@@ -53,7 +53,7 @@ def test_choosing_a_file_shows_its_preview_and_stores_nothing(alice_client, data
 def test_a_changed_kind_is_previewed_then_stored_as_shown(alice_client, datasets_dir):
     choose_file(alice_client, KOREAN_CSV, filename="sales.csv")
 
-    updated = alice_client.post(PREVIEW, {"action": "update", "kind_2": "integer"})
+    updated = on_preview(alice_client, {"action": "update", "kind_2": "integer"})
 
     assert updated.status_code == 200 and not Dataset.objects.exists()
     (note,) = updated.context["columns"][2]["notes"]
@@ -62,7 +62,7 @@ def test_a_changed_kind_is_previewed_then_stored_as_shown(alice_client, datasets
         ("4,584,943", True), ("", True), ("1,200", True), ("1,300", True), ("2,000", True), ("3,000", True)
     ]
 
-    confirmed = alice_client.post(PREVIEW, {"action": "confirm", "kind_2": "integer", "name": "2025 매출"})
+    confirmed = on_preview(alice_client, {"action": "confirm", "kind_2": "integer", "name": "2025 매출"})
 
     assert confirmed.status_code == 302
     dataset = Dataset.objects.get()
@@ -76,24 +76,51 @@ def test_a_changed_kind_is_previewed_then_stored_as_shown(alice_client, datasets
 def test_a_choice_changed_at_confirm_is_shown_first_and_not_stored_unseen(alice_client):
     choose_file(alice_client, KOREAN_CSV)
 
-    response = alice_client.post(PREVIEW, {"action": "confirm", "kind_2": "integer"})
+    response = on_preview(alice_client, {"action": "confirm", "kind_2": "integer"})
 
     assert response.status_code == 200, "the partner sees what the new choice gives"
     assert not Dataset.objects.exists()
-    assert alice_client.post(PREVIEW, {"action": "confirm"}).status_code == 302
+    assert on_preview(alice_client, {"action": "confirm"}).status_code == 302
     assert dict((c["name"], c["type"]) for c in Dataset.objects.get().columns)["매출액"] == "integer"
 
 
 def test_cancelling_stores_nothing_and_leaves_no_file(alice_client, datasets_dir, upload_dir):
     choose_file(alice_client, KOREAN_CSV)
 
-    response = alice_client.post(PREVIEW, {"action": "cancel"}, follow=True)
+    response = on_preview(alice_client, {"action": "cancel"}, follow=True)
 
     assert "Nothing was stored from “data.csv”." in response.content.decode()
     assert not Dataset.objects.exists()
     assert files_in(datasets_dir) == [] and waiting_files(upload_dir) == []
     again = alice_client.get(PREVIEW, follow=True)
     assert "No upload is waiting to be checked" in again.content.decode()
+
+
+def test_a_page_of_an_upload_replaced_since_stores_nothing(alice_client):
+    choose_file(alice_client, b"a,b\n1,2\n", filename="first.csv")
+    first_token = alice_client.session["pending_upload"]
+    choose_file(alice_client, b"a,b\n3,4\n5,6\n", filename="second.csv")  # in another tab
+
+    stale = alice_client.post(PREVIEW, {"action": "confirm", "token": first_token, "name": "first"})
+    cancelled = alice_client.post(PREVIEW, {"action": "cancel", "token": first_token})
+
+    assert stale.status_code == cancelled.status_code == 200
+    assert "That page was for another file" in stale.content.decode()
+    assert stale.context["waiting"].filename == "second.csv"
+    assert not Dataset.objects.exists()
+    assert on_preview(alice_client, {"action": "confirm"}).status_code == 302, "the second still waits"
+    assert Dataset.objects.get().rows == 2
+
+
+def test_a_second_click_of_store_stores_once(alice_client):
+    choose_file(alice_client, b"a\n1\n", filename="sales.csv")
+    waiting = pending.Pending(alice_client.session["pending_upload"], 0, "", "", "")
+    claimed = pending.claim(waiting)  # the first click, still storing
+
+    second = on_preview(alice_client, {"action": "confirm"}, follow=True)
+
+    assert "This upload is being stored already." in second.content.decode()
+    assert not Dataset.objects.exists() and claimed.exists()
 
 
 def test_a_new_upload_replaces_the_one_waiting(alice_client, upload_dir):
@@ -119,8 +146,12 @@ def test_an_upload_left_waiting_is_swept_after_the_idle_limit(alice_client, uplo
 
 def test_another_partners_session_cannot_reach_a_waiting_upload(alice_client, bob_client, upload_dir):
     choose_file(alice_client, KOREAN_CSV)
+    # Even holding alice's token in its own session, as if it had guessed it.
+    session = bob_client.session
+    session["pending_upload"] = alice_client.session["pending_upload"]
+    session.save()
 
-    response = bob_client.post(PREVIEW, {"action": "confirm"}, follow=True)
+    response = on_preview(bob_client, {"action": "confirm"}, follow=True)
 
     assert "No upload is waiting" in response.content.decode()
     assert not Dataset.objects.exists()
@@ -131,14 +162,14 @@ def test_a_name_taken_asks_whether_this_is_a_new_version(alice_client, datasets_
     upload(alice_client, b"a\n1\n", filename="sales.csv")
     choose_file(alice_client, b"a\n2\n3\n", filename="sales.csv")
 
-    refused = alice_client.post(PREVIEW, {"action": "confirm"})
+    refused = on_preview(alice_client, {"action": "confirm"})
 
     assert refused.status_code == 200
     (error,) = refused.context["form"].errors["name"]
     assert error.startswith("You already have a dataset named “sales”.")
     assert refused.context["existing"].name == "sales"
 
-    stored = alice_client.post(PREVIEW, {"action": "confirm", "as_version": "on"}, follow=True)
+    stored = on_preview(alice_client, {"action": "confirm", "as_version": "on"}, follow=True)
 
     assert "Stored a new version of “sales”: 2 rows, 1 column" in stored.content.decode()
     assert Dataset.objects.get().rows == 2
@@ -154,13 +185,13 @@ def test_a_dataset_deleted_while_its_new_version_is_stored_is_said_so(alice_clie
         Dataset.objects.get().delete()
 
     monkeypatch.setattr(ingest, "_convert", colleague_deletes_meanwhile)
-    refused = alice_client.post(PREVIEW, {"action": "confirm", "as_version": "on"})
+    refused = on_preview(alice_client, {"action": "confirm", "as_version": "on"})
 
     assert refused.status_code == 200
     assert "was deleted in the meantime" in refused.context["form"].errors["name"][0]
     assert not Dataset.objects.exists()
     monkeypatch.setattr(ingest, "_convert", convert)
-    assert alice_client.post(PREVIEW, {"action": "confirm"}).status_code == 302, "the file still waits"
+    assert on_preview(alice_client, {"action": "confirm"}).status_code == 302, "the file still waits"
     assert Dataset.objects.get().rows == 2
 
 
@@ -170,13 +201,13 @@ def test_another_sheet_and_header_row_are_previewed(alice_client, tmp_path):
 
     first = alice_client.get(PREVIEW)
     assert first.context["layout"].sheet == "요약"
-    other = alice_client.post(PREVIEW, {"action": "update", "sheet": "상세"})
+    other = on_preview(alice_client, {"action": "update", "sheet": "상세"})
     assert (other.context["layout"].sheet, other.context["layout"].header_line) == ("상세", 2)
     assert [column["name"] for column in other.context["columns"]] == ["지점", "금액"]
     html = other.content.decode()
     assert "Excel workbook, sheet “상세”" in html
 
-    assert alice_client.post(PREVIEW, {"action": "confirm"}).status_code == 302
+    assert on_preview(alice_client, {"action": "confirm"}).status_code == 302
     assert Dataset.objects.get().columns == [{"name": "지점", "type": "text"}, {"name": "금액", "type": "integer"}]
 
 
