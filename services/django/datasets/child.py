@@ -1,10 +1,11 @@
-"""The ingest child process: `python -m datasets.child MEMORY_MB`, one JSON request on standard
-input, one JSON answer on standard output.
+"""The ingest child process: `python -m datasets.child MEMORY_MB CPU_SECONDS`, one JSON request on
+standard input, one JSON answer on standard output.
 
 A Gunicorn worker reads and converts a partner's file here (datasets.ingest runs it), so a file
 that needs more memory than MEMORY_MB fails in this process and never in the worker. Before
 anything else the process bounds itself: RLIMIT_DATA caps the memory it can allocate (RLIMIT_AS
-would also count the address space libraries reserve and never use), and it offers itself first
+would also count the address space libraries reserve and never use), RLIMIT_CPU the time it may
+compute (a small workbook can unpack to gigabytes of XML), and it offers itself first
 to the kernel's OOM killer, so that should the container run short all the same, this process goes
 and no worker does. It sets both itself, after the fork: a preexec_fn in a threaded worker could
 deadlock. Its environment (datasets.ingest.CHILD_ENVIRONMENT) keeps it to one thread.
@@ -16,9 +17,11 @@ import resource
 import sys
 
 
-def _bound(megabytes):
+def _bound(megabytes, cpu_seconds):
     limit = megabytes * 2**20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    # SIGXCPU at the soft limit ends it; the hard one, a little later, in case it is caught.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
             f.write("1000")
@@ -27,7 +30,7 @@ def _bound(megabytes):
 
 
 def main():
-    _bound(int(sys.argv[1]))
+    _bound(int(sys.argv[1]), int(sys.argv[2]))
     serve(sys.stdin, sys.stdout)
 
 

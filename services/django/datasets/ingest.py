@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,11 @@ from .reading import Findings, IngestError, Layout, Limits, Options
 
 CHILD = [sys.executable, "-m", "datasets.child"]
 INGEST_SLOTS = 2
+# What one read may take: a million CSV rows take about 7 s here, so this is generous; a file
+# that takes longer (a workbook that unpacks to gigabytes) holds a slot no longer. The wall-clock
+# bound is for a child that waits on something instead of computing.
+INGEST_CPU_SECONDS = 120
+INGEST_WALL_SECONDS = 180
 # The child needs no secrets and no settings. It reads on one thread with one malloc arena:
 # every extra thread's stack and arena would count against its memory limit for nothing. Arrow
 # allocates through malloc, which fails as an ordinary MemoryError at the limit (its own
@@ -56,6 +62,10 @@ OUT_OF_MEMORY = gettext_lazy(
 KILLED = gettext_lazy(
     "The portal ran short of memory while reading this file, so nothing was stored. Please try "
     "again in a few minutes, and tell the portal staff if it keeps happening."
+)
+TOO_SLOW = gettext_lazy(
+    "Reading this file takes longer than the portal gives one upload ({seconds} seconds), so nothing "
+    "was stored. Upload a smaller file, or save the workbook as CSV UTF-8 and upload that."
 )
 FAILED = gettext_lazy(
     "The portal could not read this file just now, and nothing was stored. Please try again in a "
@@ -169,6 +179,11 @@ def _in_child(request):
         answer = json.loads(output)
     except ValueError:
         log.error("The ingest child ended with %s and no answer: %s", returncode, errors[-4000:])
+        if returncode is None or returncode == -signal.SIGXCPU:  # past its time
+            raise IngestError(TOO_SLOW.format(seconds=INGEST_CPU_SECONDS)) from None
+        if "memory allocation of" in errors:
+            # A library that aborts when an allocation fails (calamine's Rust) hit the bound.
+            raise IngestError(OUT_OF_MEMORY.format(megabytes=settings.DATASET_INGEST_MEMORY_MB)) from None
         # Killed (the OOM killer), or crashed on an allocation that failed: memory either way.
         raise IngestError(str(KILLED if returncode < 0 else FAILED)) from None
     if "refused" in answer:
@@ -185,14 +200,18 @@ def _in_child(request):
 def _run_child(request):
     """One run of the child: (its exit code, what it wrote to standard output and error)."""
     environment = {"PATH": os.environ.get("PATH", ""), **CHILD_ENVIRONMENT}
-    child = subprocess.run(
-        [*CHILD, str(settings.DATASET_INGEST_MEMORY_MB)],
-        input=request,
-        capture_output=True,
-        text=True,
-        cwd=settings.BASE_DIR,
-        env=environment,
-    )
+    try:
+        child = subprocess.run(
+            [*CHILD, str(settings.DATASET_INGEST_MEMORY_MB), str(INGEST_CPU_SECONDS)],
+            input=request,
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+            env=environment,
+            timeout=INGEST_WALL_SECONDS,
+        )
+    except subprocess.TimeoutExpired as expired:  # run() has killed it
+        return None, "", str(expired)
     return child.returncode, child.stdout, child.stderr
 
 

@@ -10,6 +10,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import xlsxwriter
 from django.core.management import CommandError, call_command
 from django_helpers import files_in, parquet_bytes, spooled, upload
 
@@ -213,6 +214,42 @@ def test_a_child_out_of_memory_is_a_clear_message(real_child, settings, alice_cl
         "Reading this file needs more memory than the portal gives one upload (128 MB, "
         "DATASET_INGEST_MEMORY_MB), so nothing was stored. Upload a smaller file, or one with fewer columns."
     )
+
+
+# The child's own bounds, then endless computing, or waiting: what a workbook unpacking to
+# gigabytes of XML, or a child stuck on something, does within the real limits.
+SPIN_BOUNDED = "import sys; from datasets.child import _bound; _bound(int(sys.argv[1]), int(sys.argv[2]))\nwhile True: pass"
+WAIT = "import time; time.sleep(60)"
+
+
+def test_a_file_that_computes_too_long_is_stopped_with_a_clear_message(real_child, alice_client, monkeypatch):
+    monkeypatch.setattr(ingest, "INGEST_CPU_SECONDS", 1)
+    monkeypatch.setattr(ingest, "CHILD", [sys.executable, "-c", SPIN_BOUNDED])
+
+    assert refused(alice_client, b"a\n1\n") == (
+        "Reading this file takes longer than the portal gives one upload (1 seconds), so nothing was "
+        "stored. Upload a smaller file, or save the workbook as CSV UTF-8 and upload that."
+    )
+
+
+def test_a_child_that_waits_too_long_is_stopped_too(real_child, alice_client, monkeypatch):
+    monkeypatch.setattr(ingest, "INGEST_WALL_SECONDS", 1)
+    monkeypatch.setattr(ingest, "CHILD", [sys.executable, "-c", WAIT])
+
+    assert refused(alice_client, b"a\n1\n").startswith("Reading this file takes longer than the portal gives")
+
+
+def test_a_workbook_that_would_need_terabytes_is_a_memory_refusal(real_child, alice_client, tmp_path):
+    # Two cells at opposite corners of the sheet: calamine asks for the whole range at once, and
+    # aborts when the child's bound refuses it.
+    path = tmp_path / "corners.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, "a")
+    sheet.write(1048575, 16383, "x")
+    book.close()
+
+    assert refused(alice_client, path.read_bytes(), "corners.xlsx") == ingest.OUT_OF_MEMORY.format(megabytes=320)
 
 
 KILL_ITSELF = "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"
