@@ -1,4 +1,4 @@
-"""The issue's walk in a real browser: a partner's admin invites a colleague, who sets a password
+"""A partner's accounts in a real browser: its admin invites a colleague, who sets a password
 through the link, sets up an authenticator app (the test computes its codes from the key the page
 shows), signs out and back in with a code; a password alone never reaches the analytics; the
 admin sees those events in the partner's trail and exports it, another partner's admin sees none."""

@@ -91,5 +91,8 @@ def session_event(request, ticket):
     partner, refusal = _holding(signed_in)
     if refusal:
         return refusal
+    if event.get("partner") != partner.slug:
+        # Staff switched partners since the tab was drawn: the event is not this partner's.
+        return JsonResponse({"state": "active", "partner": partner.slug, "error": "another partner"}, status=409)
     record(action, user=signed_in.user, partner=partner, target=target, detail=detail, address=address)
     return JsonResponse({"state": "active"})

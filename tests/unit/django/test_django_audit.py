@@ -252,9 +252,10 @@ def test_datasets_opened_and_exports_in_the_analytics_are_recorded_from_the_brow
     assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
     ticket = client.get("/auth/check")["X-Portal-Session"]
 
-    opened = analytics_event(ticket, {"action": "dataset_opened", "target": "sales", "address": "198.51.100.9"})
+    opened = analytics_event(ticket, {"action": "dataset_opened", "target": "sales", "address": "198.51.100.9",
+                                      "partner": "acme"})
     exported = analytics_event(ticket, {"action": "analytics_export", "target": "sales", "detail": "xlsx",
-                                        "address": "198.51.100.9"})
+                                        "address": "198.51.100.9", "partner": "acme"})
 
     assert (opened.status_code, exported.status_code) == (200, 200)
     assert events(action__in=["dataset_opened", "analytics_export"]) == [
@@ -285,7 +286,7 @@ def test_the_analytics_can_record_only_their_own_events(alice, settings, body, s
 
 def test_an_analytics_event_needs_the_token_and_a_live_session(alice, settings):
     settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
-    body = {"action": "dataset_opened", "target": "sales", "address": "not an address"}
+    body = {"action": "dataset_opened", "target": "sales", "address": "not an address", "partner": "acme"}
 
     assert analytics_event("no-such-ticket", body).json() == {"state": "signed_out"}
     client = browser()
@@ -294,6 +295,8 @@ def test_an_analytics_event_needs_the_token_and_a_live_session(alice, settings):
     assert analytics_event(ticket, body, token="wrong").status_code == 403
     assert not Event.objects.filter(action="dataset_opened").exists()
 
+    assert analytics_event(ticket, {**body, "partner": "globex"}).status_code == 409, "a tab of another partner's"
+    assert not Event.objects.filter(action="dataset_opened").exists()
     assert analytics_event(ticket, body).status_code == 200
     assert events(action="dataset_opened") == [("dataset_opened", "alice", "Acme Korea", "sales", "")]
 

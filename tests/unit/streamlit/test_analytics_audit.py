@@ -19,7 +19,9 @@ def test_a_dataset_opened_is_told_once_per_tab_and_dataset(app, portal, headers)
     app.switch_page(EXPLORE).run()
     app.switch_page(OVERVIEW).run()
     assert not app.exception
-    assert portal.events == [(TICKET, {"action": "dataset_opened", "target": "Sales", "address": BROWSER})]
+    assert portal.events == [
+        (TICKET, {"action": "dataset_opened", "target": "Sales", "address": BROWSER, "partner": "acme"})
+    ]
 
     app.sidebar.selectbox(key="dataset").set_value("2").run()
 
@@ -36,7 +38,7 @@ def test_an_export_is_told_when_its_file_is_made_not_before(app, portal, headers
     deferred[-1]()
 
     assert portal.events[-1] == (
-        TICKET, {"action": "analytics_export", "target": "Sales", "detail": "xlsx", "address": BROWSER}
+        TICKET, {"action": "analytics_export", "target": "Sales", "detail": "xlsx", "address": BROWSER, "partner": "acme"}
     )
 
 

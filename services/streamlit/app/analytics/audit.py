@@ -40,4 +40,5 @@ def _address() -> str:
 
 
 def _send(who: identity.Identity, event: dict[str, str]) -> None:
-    portal_api.record_event(who.ticket, event, settings.get())
+    # The partner the tab shows: the portal refuses the event if the session acts for another.
+    portal_api.record_event(who.ticket, {**event, "partner": who.partner}, settings.get())
