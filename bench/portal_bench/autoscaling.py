@@ -78,7 +78,7 @@ def run(project: BenchProject, plan) -> dict:
         work("in")
         return {"sessions": plan.autoscale_sessions, "mark": plan.autoscale_sessions - 1,
                 "cooldown": plan.autoscale_cooldown, "out_seconds": out_seconds, "in_seconds": in_seconds,
-                "opened": opened, "lost_out": lost["out"], "kept_in": 1, "lost_in": lost["in"],
+                "opened": opened, "lost_out": lost["out"], "kept_in": len(open_tabs), "lost_in": lost["in"],
                 "rounds": len(lines)}
     finally:
         for tab in open_tabs:

@@ -66,9 +66,14 @@ def in_replica(container, *command):
 
 
 def sessions_of(container):
-    """The sessions the replica holds now; None when it cannot be asked (it is gone)."""
+    """The sessions the replica holds now: 0 once it is gone, None when it runs but did not
+    answer (a busy moment), which the drain counts as sessions still open."""
     result = in_replica(container, "python3", "-m", "portal_probe", "sessions")
-    return int(result.stdout) if result.returncode == 0 and result.stdout.strip().isdigit() else None
+    if result.returncode == 0 and result.stdout.strip().isdigit():
+        return int(result.stdout)
+    running = subprocess.run(["docker", "inspect", "-f", "{{.State.Running}}", container],
+                             capture_output=True, text=True)
+    return None if running.stdout.strip() == "true" else 0
 
 
 def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time.sleep, log=say):
@@ -81,8 +86,9 @@ def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time
     log(f"draining {', '.join(containers)}: up to {seconds}s for their sessions to end")
     next_progress = clock() + DRAIN_PROGRESS_SECONDS
     while True:
-        open_sessions = sum(count(container) or 0 for container in containers)
-        if open_sessions == 0:
+        counted = [count(container) for container in containers]
+        open_sessions = sum(held or 0 for held in counted)
+        if open_sessions == 0 and None not in counted:
             log("drained: no session left")
             return 0
         now = clock()

@@ -199,9 +199,11 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
     else:
         summary = Said("{service}: {replicas} replicas, {sessions} sessions; the busiest at {load}", **figures)
     actions = []
-    if target > replicas:
-        actions.append(_scale_to(target))
     crowd = _one_address_crowd(most, thresholds)
+    # Sessions of one address stay on their replica: another replica would take none of them.
+    grow = target > replicas and not crowd
+    if grow:
+        actions.append(_scale_to(target))
     if crowd:
         address, from_one = crowd
         actions.append(Said(
@@ -225,7 +227,7 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
                 "STREAMLIT_ROUTING=user spreads the people behind one address", **piled,
             ))
     return ServiceAdvice(
-        service, replicas, _warnings(snapshots, thresholds), summary, tuple(actions), target if target > replicas else None
+        service, replicas, _warnings(snapshots, thresholds), summary, tuple(actions), target if grow else None
     )
 
 

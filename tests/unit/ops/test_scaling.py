@@ -56,6 +56,30 @@ def test_a_drain_stops_waiting_at_its_deadline(monkeypatch):
     assert "still draining: 3 sessions open, 60s left" in said
 
 
-def test_a_replica_that_cannot_be_asked_holds_no_session(monkeypatch):
-    left, waited, _, _ = run_drain([None], 600, monkeypatch)
+def test_a_replica_gone_holds_no_session(monkeypatch):
+    left, waited, _, _ = run_drain([0], 600, monkeypatch)
     assert (left, waited) == (0, 0)
+
+
+def test_a_running_replica_that_does_not_answer_is_waited_for(monkeypatch):
+    # A busy moment: its sessions are not taken for gone, and the next answer counts.
+    left, waited, _, said = run_drain([None, None, 0], 600, monkeypatch)
+    assert (left, waited) == (0, 2 * scaling.DRAIN_POLL_SECONDS)
+    assert said[-1] == "drained: no session left"
+
+
+def test_sessions_of_tells_a_replica_gone_from_one_that_did_not_answer(monkeypatch):
+    answers = {"exec": (1, ""), "inspect": ""}
+
+    def run(command, **options):
+        kind = "inspect" if command[:2] == ["docker", "inspect"] else "exec"
+        code, out = (0, answers["inspect"]) if kind == "inspect" else answers["exec"]
+        return type("Done", (), {"returncode": code, "stdout": out})()
+
+    monkeypatch.setattr(scaling.subprocess, "run", run)
+    answers["inspect"] = "true\n"
+    assert scaling.sessions_of("pp-streamlit-2") is None
+    answers["inspect"] = ""
+    assert scaling.sessions_of("pp-streamlit-2") == 0
+    answers["exec"] = (0, "3\n")
+    assert scaling.sessions_of("pp-streamlit-2") == 3
