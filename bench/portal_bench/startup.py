@@ -10,6 +10,8 @@ from portal_bench.project import BenchProject, engine
 
 def run(project: BenchProject) -> dict:
     started = time.monotonic()
+    # The shared base first, as ops/up builds it: the images build FROM it.
+    project.compose("build", "-q", "base", "builder", timeout=1800)
     project.compose("build", "-q", timeout=1800)
     built = time.monotonic() - started
     started = time.monotonic()

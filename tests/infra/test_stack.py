@@ -1,9 +1,12 @@
 """The composed stack as ops run it: who runs what, what is reachable, what survives a restart."""
+import json
 import socket
+import subprocess
 
 import psutil
 import pytest
 import requests
+import testinfra
 import websocket
 
 SERVICES = ("nginx", "django", "streamlit")
@@ -27,6 +30,61 @@ def test_every_process_runs_as_a_non_root_user(stack, service):
         # `runc init` is Docker's own exec shim (a health check starting), not the service's.
         by_root = [p["cmdline"] for p in processes if 0 in p["uids"] and p["cmdline"][:2] != ["runc", "init"]]
         assert not by_root, f"{container} runs processes as root: {by_root}"
+
+
+# What an image's build stage uses and the image must not carry, looked for inside it as root
+# (pip's cache and apt's lists sit where only root looks).
+LEFTOVERS = r"""
+import glob, json, os, shutil, sysconfig
+site = sysconfig.get_paths()["purelib"]
+print(json.dumps({
+    "tools": [t for t in ("gcc", "cc", "c++", "make", "ld", "strip", "pip", "pip3") if shutil.which(t)],
+    "pip": glob.glob(site + "/pip"),
+    "caches": glob.glob("/root/.cache/*") + glob.glob("/var/cache/apt/archives/*.deb")
+              + glob.glob("/var/lib/apt/lists/*_Packages*"),
+    "tests of installed packages": glob.glob(site + "/*/tests") + glob.glob(site + "/*/*/tests"),
+    "headers": glob.glob(site + "/**/*.h", recursive=True)[:5],
+    "docs": [p for p in glob.glob("/usr/share/doc/**", recursive=True) + glob.glob("/usr/share/man/**", recursive=True)
+             if os.path.isfile(p) and not p.endswith("/copyright")][:5],
+}))
+"""
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_image_carries_no_compiler_pip_cache_tests_or_docs(stack, service):
+    container = stack.container_names(service)[0]
+    found = json.loads(testinfra.get_host(f"docker://root@{container}").check_output(f"python3 -c '{LEFTOVERS}'"))
+    assert not any(found.values()), {kind: paths for kind, paths in found.items() if paths}
+
+
+def image(reference):
+    """`docker image inspect` of an image's name or id."""
+    out = subprocess.run(["docker", "image", "inspect", reference], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)[0]
+
+
+def image_of(container):
+    return image(subprocess.run(["docker", "inspect", "-f", "{{.Image}}", container], check=True,
+                                capture_output=True, text=True).stdout.strip())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_image_builds_on_the_shared_base(stack, service):
+    base = image("partner-portal-base:local")["RootFS"]["Layers"]
+    layers = image_of(stack.container_names(service)[0])["RootFS"]["Layers"]
+    assert layers[:len(base)] == base, f"{service} does not build FROM the shared base image"
+
+
+# A package, a build stage's leftovers or a lost slimming step shows here. Streamlit's floor is
+# its libraries (polars, pyarrow, pandas, numpy and Streamlit come to about 450 MB with the base):
+# its ceiling sits a little above its size today.
+IMAGE_MB_AT_MOST = {"nginx": 140, "django": 250, "streamlit": 560}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_image_stays_within_its_size(stack, service):
+    size_mb = image_of(stack.container_names(service)[0])["Size"] / 1e6
+    assert size_mb <= IMAGE_MB_AT_MOST[service], f"{service} image is {size_mb:.0f} MB"
 
 
 def test_gunicorn_runs_a_master_and_exactly_the_configured_workers(stack):

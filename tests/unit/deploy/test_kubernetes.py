@@ -19,6 +19,8 @@ import envfile
 ROOT = Path(__file__).resolve().parents[3]
 BASE = ROOT / "deploy" / "kubernetes"
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
+# The services that run: the shared base and builder entries are build steps (profile "base").
+SERVICES = {name: service for name, service in COMPOSE["services"].items() if "profiles" not in service}
 DEFAULTS = envfile.values(ROOT / ".env.example")
 # The oldest release the manifests are written for (pod security admission, used by the
 # namespace, is stable from 1.25) and the newest whose schemas the validator carries.
@@ -163,10 +165,10 @@ def test_the_validator_refuses_what_the_api_server_would(base):
 
 
 def test_the_workloads_are_composes_services_from_its_images(base):
-    assert set(workloads(base)) == set(COMPOSE["services"])
-    images = {service["image"] for service in COMPOSE["services"].values()}
+    assert set(workloads(base)) == set(SERVICES)
+    images = {service["image"] for service in SERVICES.values()}
     for name, workload in workloads(base).items():
-        assert workload["spec"]["template"]["spec"]["containers"][0]["image"] == COMPOSE["services"][name]["image"]
+        assert workload["spec"]["template"]["spec"]["containers"][0]["image"] == SERVICES[name]["image"]
         assert {container["image"] for container in containers(workload)} <= images
 
 
@@ -190,7 +192,7 @@ def test_every_container_is_locked_down(base):
 
 def test_every_probe_runs_the_compose_health_check(base):
     for name, workload in workloads(base).items():
-        check = COMPOSE["services"][name]["healthcheck"]
+        check = SERVICES[name]["healthcheck"]
         assert check["test"][0] == "CMD"
         for container in containers(workload, init=False):
             for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -294,7 +296,7 @@ def test_settings_are_the_env_example_defaults_and_hold_no_secret(base):
 
 
 def test_containers_get_what_compose_gives_them(base):
-    for name, service in COMPOSE["services"].items():
+    for name, service in SERVICES.items():
         for container in containers(workloads(base)[name], init=False):
             env = environment(base, container)
             for key, value in service["environment"].items():
@@ -394,7 +396,7 @@ def test_the_overlay_turns_tls_mode_on_as_compose_tls_does(tls_operator):
 
 
 def test_compose_tmpfs_mounts_are_memory_backed_empty_dirs(base):
-    for name, service in COMPOSE["services"].items():
+    for name, service in SERVICES.items():
         workload = workloads(base)[name]
         volumes = {volume["name"]: volume for volume in workload["spec"]["template"]["spec"]["volumes"]}
         for tmpfs in service["tmpfs"]:
@@ -410,7 +412,7 @@ def test_compose_tmpfs_mounts_are_memory_backed_empty_dirs(base):
 def test_compose_volumes_are_mounted_where_compose_mounts_them(base):
     claims = {doc["metadata"]["name"]: doc for doc in find(base, "PersistentVolumeClaim")}
     mounted_by = {}
-    for name, service in COMPOSE["services"].items():
+    for name, service in SERVICES.items():
         workload = workloads(base)[name]
         volumes = {volume["name"]: volume for volume in workload["spec"]["template"]["spec"]["volumes"]}
         container = containers(workload, init=False)[0]
@@ -447,7 +449,7 @@ def test_network_policies_match_composes_front_and_back_networks(base):
             # Peers are pods of this namespace, never an address range.
             assert all(set(peer) == {"podSelector"} for peer in rule.get("to", rule.get("from", [])))
     by_pod = {spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"]: spec for spec in policies.values()}
-    assert set(by_pod) == set(COMPOSE["services"])
+    assert set(by_pod) == set(SERVICES)
     # From anywhere to nginx's port only (compose's front network); everything else is back.
     assert by_pod["nginx"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8080}]}]
     assert peers(by_pod["nginx"]["egress"]) == {"django", "streamlit"}
