@@ -2,8 +2,10 @@
 them; what a link names outside the partner's own catalog is dropped, never shown."""
 from __future__ import annotations
 
+from streamlit.testing.v1 import AppTest
+
 from analytics import charts as chart_kinds
-from analytics_support import charts, texts
+from analytics_support import APP, catalog_payload, charts, dataset_entry, sales_frame, texts, write
 from support.markdown import readable
 
 EXPLORE = "app_pages/explore.py"
@@ -63,3 +65,22 @@ def test_a_link_with_values_outside_the_data_falls_back_to_the_defaults(app, por
     assert not app.exception
     assert app.sidebar.selectbox(key="filter:1:v1:category").value == "(none)"
     assert app.segmented_control(key="explore:1:v1:kind").value == chart_kinds.LINE
+
+
+def test_a_link_to_a_dataset_stored_a_moment_ago_opens_it(app, portal, store, headers):
+    app.run()  # the replica now keeps the partner's list of two
+    write(store, "acme/new.parquet", sales_frame())
+    portal.payloads["acme"] = catalog_payload([
+        dataset_entry("1", "Sales", "acme/sales.parquet"),
+        dataset_entry("2", "Sales 2024b", "acme/sales-b.parquet"),
+        dataset_entry("3", "Sales 2025", "acme/new.parquet"),
+    ])
+    fetched = len(portal.calls)
+
+    opened = AppTest.from_file(str(APP), default_timeout=30)  # "Open analytics" on its page
+    opened.query_params["dataset"] = "Sales 2025"
+    opened.run()
+
+    assert not opened.exception
+    assert readable(opened.title[0].value) == "Sales 2025"
+    assert len(portal.calls) == fetched + 1, "the kept list asked again, once"

@@ -75,6 +75,9 @@ class Catalog:
     def dataset(self, dataset_id: str) -> DatasetInfo | None:
         return next((d for d in self.datasets if d.id == dataset_id), None)
 
+    def names(self) -> set[str]:
+        return {d.name for d in self.datasets}
+
 
 def _headers(config: settings.Settings) -> dict[str, str]:
     return {
@@ -269,6 +272,11 @@ def session(ticket: str, activity: bool = False, accept_language: str = "") -> S
 def language(ticket: str, chosen: str) -> None:
     """Save the language a partner picked; the next answer on the session names it."""
     save_language(ticket, chosen, settings.get())
+
+
+def forget_catalog(slug: str) -> None:
+    """Drop the kept catalog of one partner: the next ask fetches it."""
+    _catalogs.drop(slug)
 
 
 def forget() -> None:

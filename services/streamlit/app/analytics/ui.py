@@ -30,6 +30,8 @@ WATCH_FAILURES_SHOWN = 3
 _WATCH_MISSES = "session-watch-misses"
 DATASET_KEY = "dataset"
 _LINKED_DATASET = "dataset-in-url"
+# The name of a linked dataset the catalog was asked again for (open_portal).
+_REFRESHED_FOR = "dataset-in-url-refreshed"
 _PORTAL_STATE = "portal"
 _NONE = "(none)"
 LANGUAGE_HEADER = "X-Portal-Language"
@@ -112,6 +114,13 @@ def open_portal() -> Portal:
     _require_sign_in(who)
     try:
         catalog = portal_api.catalog(who.partner)
+        wanted = st.query_params.get(DATASET_KEY)
+        if wanted and wanted != st.session_state.get(_REFRESHED_FOR) and wanted not in catalog.names():
+            # A link to a dataset stored a moment ago ("Open analytics" right after an upload)
+            # may be newer than the list the replica keeps: asked again once for that name.
+            st.session_state[_REFRESHED_FOR] = wanted
+            portal_api.forget_catalog(who.partner)
+            catalog = portal_api.catalog(who.partner)
     except portal_api.PortalError as error:
         _stop_with_error(str(error))
     if not catalog.active:
