@@ -1,0 +1,181 @@
+"""A throwaway Docker Swarm for the swarm tests: three Docker engines in containers (a manager
+and two workers) and a registry, on a bridge network of their own.
+
+The host's engine only runs these containers; its own swarm state is never touched. Each node's
+engine listens on tcp://ADDRESS:2375 on the test network only, and reaches the registry as
+localhost:PORT (a forward inside the node), the same name the host pushes to: a registry on
+localhost needs no TLS on any engine.
+
+    python -m support.swarm up     # from tests/: start one by hand (prints DOCKER_HOST)
+    python -m support.swarm down
+"""
+import ipaddress
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = ROOT / "tests" / "swarm"
+NAME = os.environ.get("SWARM_TEST_NAME", "pp-swarm")
+# The test network, the swarm's own overlay networks and the stack's front network all come from
+# 10.213.64.0/19, which nothing else on a CI machine uses.
+SUBNET = ipaddress.ip_network("10.213.64.0/24")
+ADDRESS_POOL = "10.213.72.0/21"
+FRONT_SUBNET = "10.213.88.0/24"
+REGISTRY_IP = str(SUBNET[2])
+NODE_IPS = {f"node{i}": str(SUBNET[10 + i]) for i in (1, 2, 3)}
+# Where each node sits in the bundle: django and its data on node1, nginx on node1 and node2,
+# replicas anywhere.
+LABELS = {"node1": ["portal.data=true", "portal.edge=true"], "node2": ["portal.edge=true"], "node3": []}
+NODE_IMAGE = "partner-portal-swarm-node:test"
+REGISTRY_IMAGE = "partner-portal-swarm-registry:test"
+
+
+def run(*args, check=True, input=None, env=None, timeout=300):
+    result = subprocess.run(args, capture_output=True, text=True, input=input, timeout=timeout,
+                            env={**os.environ, **(env or {})})
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+    return result
+
+
+def wait_until(what, condition, timeout=120, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port(preferred):
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+
+
+def host_resolver():
+    """The host's own resolver, for the nodes' containers (else they fall back to a public one)."""
+    for line in Path("/etc/resolv.conf").read_text().splitlines():
+        parts = line.split()
+        if parts[:1] == ["nameserver"] and not parts[1].startswith("127."):
+            return parts[1]
+    return ""
+
+
+class Swarm:
+    def __init__(self, name=NAME):
+        self.name = name
+        self.network = f"{name}-net"
+        self.registry_container = f"{name}-registry"
+        self.nodes = {node: f"{name}-{node}" for node in NODE_IPS}
+        self.registry_port = None
+
+    # --- what tests use -------------------------------------------------------------------------
+    @property
+    def registry(self):
+        return f"localhost:{self.registry_port}"
+
+    def docker_host(self, node="node1"):
+        return f"tcp://{NODE_IPS[node]}:2375"
+
+    def docker(self, *args, node="node1", check=True, input=None, timeout=300):
+        """The docker CLI against one node's engine (node1 is the manager)."""
+        return run("docker", "--host", self.docker_host(node), *args, check=check, input=input, timeout=timeout)
+
+    def url(self, node):
+        return f"http://{NODE_IPS[node]}:8080"
+
+    def node_of_ip(self):
+        return {ip: node for node, ip in NODE_IPS.items()}
+
+    # --- building and starting ------------------------------------------------------------------
+    def build_images(self):
+        base = os.environ.get("BASE_IMAGE", "debian:trixie-slim")
+        for image, folder in ((NODE_IMAGE, "node"), (REGISTRY_IMAGE, "registry")):
+            run("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", image, str(HERE / folder),
+                env={"DOCKER_BUILDKIT": "0"})
+
+    def up(self):
+        self.down()
+        self.build_images()
+        self.registry_port = free_port(5000)
+        run("docker", "network", "create", "--subnet", str(SUBNET), "--gateway", str(SUBNET[1]),
+            "--label", f"{NAME}=test", self.network)
+        run("docker", "run", "-d", "--name", self.registry_container, "--network", self.network,
+            "--ip", REGISTRY_IP, "-p", f"127.0.0.1:{self.registry_port}:5000", REGISTRY_IMAGE)
+        with ThreadPoolExecutor(len(self.nodes)) as pool:
+            list(pool.map(self._start_node, self.nodes))
+        for node in self.nodes:
+            wait_until(f"{node}'s engine", lambda node=node: self.docker("info", node=node, check=False).returncode == 0, 60)
+        wait_until("the registry", self._registry_answers, 30)
+        manager = NODE_IPS["node1"]
+        self.docker("swarm", "init", "--advertise-addr", manager, "--default-addr-pool", ADDRESS_POOL)
+        token = self.docker("swarm", "join-token", "-q", "worker").stdout.strip()
+        for node in ("node2", "node3"):
+            self.docker("swarm", "join", "--token", token, f"{manager}:2377", node=node)
+        # Seconds, not the default's tens of seconds, before a stopped node's tasks move.
+        self.docker("swarm", "update", "--dispatcher-heartbeat", "2s")
+        wait_until("three ready nodes", lambda: self.ready_nodes() == 3, 60)
+        for node, labels in LABELS.items():
+            for label in labels:
+                self.docker("node", "update", "--label-add", label, node)
+        return self
+
+    def _start_node(self, node):
+        run("docker", "volume", "create", "--label", f"{NAME}=test", f"{self.nodes[node]}-data")
+        run("docker", "run", "-d", "--init", "--name", self.nodes[node], "--hostname", node,
+            "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+            "--security-opt", "seccomp=unconfined", "--security-opt", "systempaths=unconfined",
+            "--network", self.network, "--ip", NODE_IPS[node],
+            "-e", f"REGISTRY_PORT={self.registry_port}", "-e", f"REGISTRY_ADDRESS={REGISTRY_IP}:5000",
+            "-e", f"DNS_SERVER={host_resolver()}",
+            "-v", f"{self.nodes[node]}-data:/var/lib/docker", NODE_IMAGE, "--storage-driver", "overlay2")
+
+    def _registry_answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.registry_port), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def ready_nodes(self):
+        out = self.docker("node", "ls", "--format", "{{.Status}}", check=False).stdout.split()
+        return out.count("Ready")
+
+    # --- faults ---------------------------------------------------------------------------------
+    def stop_node(self, node):
+        run("docker", "stop", "-t", "5", self.nodes[node])
+
+    # --- tearing down ---------------------------------------------------------------------------
+    def down(self):
+        containers = [self.registry_container, *self.nodes.values()]
+        run("docker", "rm", "-f", "-v", *containers, check=False)
+        run("docker", "volume", "rm", *[f"{c}-data" for c in self.nodes.values()], check=False)
+        run("docker", "network", "rm", self.network, check=False)
+
+
+def main(argv):
+    swarm = Swarm()
+    if argv == ["up"]:
+        swarm.up()
+        print(f"DOCKER_HOST={swarm.docker_host()} REGISTRY={swarm.registry}")
+    elif argv == ["down"]:
+        swarm.down()
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
