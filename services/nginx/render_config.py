@@ -177,12 +177,32 @@ def reverse_name(address):
         return ""
 
 
+def current_aliases():
+    """{slot name: task name} as the last render wrote them."""
+    try:
+        with open(HOST_ALIASES_FILE, encoding="utf-8") as aliases:
+            return dict(line.split() for line in aliases if len(line.split()) == 2)
+    except OSError:
+        return {}
+
+
 def resolved_replicas(service):
-    """{name: (DNS name, address)} of the running replicas of `service`, as Docker's DNS has them."""
-    replicas = {}
+    """{name: (DNS name, address)} of the running replicas of `service`, as Docker's DNS has them.
+
+    During a rolling update two tasks hold one slot for a moment (the new one starts first):
+    the one nginx routes to now stays while it runs, then the new one takes over once it answers.
+    """
+    candidates = {}
     for address in addresses_of(service, STREAMLIT_PORT):
         name, target = replica_name(reverse_name(address), address)
-        replicas[name] = (target, address)
+        candidates.setdefault(name, []).append((target, address))
+    routed = current_aliases()
+    replicas = {}
+    for name, found in candidates.items():
+        if len(found) > 1:
+            found = ([c for c in found if c[0] == routed.get(name)]
+                     or [c for c in found if answers_health(c[1])] or found)
+        replicas[name] = found[0]
     return replicas
 
 

@@ -165,3 +165,18 @@ def test_tls_without_its_files_stops_rendering(monkeypatch, replicas, tmp_path):
     monkeypatch.setattr(render_config, "TLS_CERT", str(tmp_path / "missing.pem"))
     with pytest.raises(render_config.ConfigError, match="TLS is on but .*missing.pem cannot be read"):
         rendered(monkeypatch, TLS_ENABLED="true")
+
+
+def test_while_two_tasks_share_a_slot_the_routed_one_stays_until_it_is_gone(monkeypatch):
+    names = {"10.0.0.2": "st_streamlit.1.old.st_back", "10.0.0.3": "st_streamlit.1.new.st_back",
+             "10.0.0.4": "st_streamlit.2.other.st_back"}
+    found = dict(names)
+    monkeypatch.setattr(render_config, "addresses_of", lambda service, port: sorted(found))
+    monkeypatch.setattr(render_config, "reverse_name", lambda address: found[address])
+    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
+    monkeypatch.setattr(render_config, "current_aliases", lambda: {"streamlit-1": "st_streamlit.1.old"})
+    # The new task sorts first, and answers: the old one still gets the slot's clients.
+    found["10.0.0.1"] = found.pop("10.0.0.3")
+    assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.old", "10.0.0.2")
+    del found["10.0.0.2"]
+    assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.new", "10.0.0.1")
