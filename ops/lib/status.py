@@ -1,8 +1,8 @@
 """ops/status: one row per container with its state, health, load against its limits and request
 times, then a recommendation in plain words. `--json` prints the same for machines.
 
-Load comes from the probes' snapshots (the probe-reports volume, read through any running
-container); request times from nginx's JSON access log over the last five minutes, per
+Load comes from the probes' snapshots (which every container sends to Django, read in its
+report folder); request times from nginx's JSON access log over the last five minutes, per
 container that served them; the recommendation from the probe's own advice rules.
 """
 import json
@@ -66,9 +66,9 @@ def containers():
 
 
 def snapshots(rows):
-    """The snapshots in the shared volume, read through the first running container that answers."""
+    """The snapshots Django received from every container, read in its report folder."""
     for row in rows:
-        if row["State"] != "running":
+        if row["State"] != "running" or row["Service"] != "django":
             continue
         result = compose("exec", "-T", row["Service"], "python3", "-c", READ_SNAPSHOTS)
         if result.returncode == 0:

@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from accounts import api as account_api
 from accounts.forms import AdminLoginForm
 from datasets import api, views as dataset_views
+from monitoring import api as monitoring_api
 from partners import views as partner_views
 
 from . import health
@@ -31,6 +32,7 @@ urlpatterns = [
     path("auth/check", partner_views.auth_check, name="auth_check"),
     # Reached from the back network only; nginx answers 404 for /internal/.
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
+    path("internal/load", monitoring_api.store_snapshot, name="internal_load"),
     path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
     path("internal/sessions/<str:ticket>/language", account_api.session_language, name="internal_session_language"),
 ]
