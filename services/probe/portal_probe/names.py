@@ -8,6 +8,7 @@ directly: one PTR query over UDP, as `dig -x` would.
 
 import os
 import random
+import re
 import socket
 import struct
 
@@ -83,14 +84,21 @@ def reverse_lookup(address: str, server: str | None, port: int = 53, timeout: fl
             return None
 
 
+SWARM_TASK_ID = re.compile(r"[a-z0-9]{25}")
+
+
 def name_from_dns(answer: str, node: str = "") -> str:
     """Compose answers "project-streamlit-2.project_back": the first label is the container's
     name. Swarm answers "stack_streamlit.2.<task id>.stack_back": service and slot name the task
     (a replacement keeps them), and the node it runs on (PORTAL_NODE) tells it from a task of that
-    slot that ran elsewhere."""
+    slot that ran elsewhere. A global service's task has the node's id for a slot: the service
+    and the node name it."""
     labels = answer.split(".")
-    if len(labels) >= 3 and labels[1].isdigit():
-        name = f"{labels[0]}.{labels[1]}"
+    if len(labels) >= 3 and SWARM_TASK_ID.fullmatch(labels[2]):
+        if labels[1].isdigit():
+            name = f"{labels[0]}.{labels[1]}"
+        else:
+            name, node = labels[0], node or labels[1]
         return f"{name}@{node}" if node else name
     return labels[0]
 

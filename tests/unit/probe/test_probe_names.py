@@ -73,8 +73,12 @@ def test_nameserver_is_read_from_resolv_conf(tmp_path):
     "answer, node, expected",
     [
         ("pp-streamlit-2.pp_back", "", "pp-streamlit-2"),
-        ("partner-portal_streamlit.2.x7k2q9.partner-portal_back", "node3", "partner-portal_streamlit.2@node3"),
-        ("partner-portal_django.1.p0q1r2.partner-portal_back", "", "partner-portal_django.1"),
+        ("partner-portal_streamlit.2.x7k2q9x7k2q9x7k2q9x7k2q9a.partner-portal_back", "node3",
+         "partner-portal_streamlit.2@node3"),
+        ("partner-portal_django.1.p0q1r2p0q1r2p0q1r2p0q1r2p.partner-portal_back", "", "partner-portal_django.1"),
+        # A global service: one task per node, named by the node.
+        ("partner-portal_nginx.m2u8bap47myc13youfx1pgptl.k2x9q7k2x9q7k2x9q7k2x9q7k.partner-portal_back", "node2",
+         "partner-portal_nginx@node2"),
     ],
 )
 def test_a_compose_container_or_a_swarm_task_is_named_as_ops_know_it(answer, node, expected):
