@@ -179,3 +179,75 @@ def main(argv):
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+
+
+# Prints one JSON line per GET: from which source address, its marker, its status. Each address
+# sends one request at a time, every `pause` seconds, until /tmp/stop-TAG exists or `seconds`
+# have passed (0: one request each).
+TRAFFIC_SCRIPT = r"""
+import http.client, json, os, sys, threading, time
+host, port, cookie, seconds, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+tag = sys.argv[6]
+lock = threading.Lock()
+def client(address):
+    end, n = time.monotonic() + seconds, 0
+    while True:
+        marker = f"{tag}-{address}-{n}"
+        started = time.time()
+        try:
+            connection = http.client.HTTPConnection(host, port, timeout=15, source_address=(address, 0))
+            connection.request("GET", f"/app/_stcore/health?t={marker}", headers={"Cookie": cookie, "Host": "localhost"})
+            status = connection.getresponse().status
+            connection.close()
+        except Exception as error:
+            status = 0
+        with lock:
+            print(json.dumps({"address": address, "marker": marker, "status": status, "started": started,
+                              "ended": time.time()}), flush=True)
+        n += 1
+        if time.monotonic() >= end or os.path.exists(f"/tmp/stop-{tag}"):
+            return
+        time.sleep(pause)
+threads = [threading.Thread(target=client, args=(a,)) for a in sys.argv[7:]]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+class Clients:
+    """Partners' machines on the test network, each with an address of its own: one container
+    holding many addresses, each request sent from one of them (from the host, every request
+    would come from the network's gateway)."""
+
+    def __init__(self, swarm, image, count, first=100):
+        self.swarm = swarm
+        self.name = f"{swarm.name}-clients"
+        self.addresses = [str(SUBNET[first + i]) for i in range(count)]
+        run("docker", "rm", "-f", self.name, check=False)
+        run("docker", "run", "-d", "--name", self.name, "--network", swarm.network, "--ip", str(SUBNET[first - 1]),
+            "--user", "0", "--cap-add", "NET_ADMIN", "--entrypoint", "sleep", image, "infinity")
+        for address in self.addresses:
+            run("docker", "exec", self.name, "ip", "addr", "add", f"{address}/{SUBNET.prefixlen}", "dev", "eth0")
+
+    def command(self, node, cookie, seconds, pause, tag):
+        return ["docker", "exec", self.name, "python3", "-c", TRAFFIC_SCRIPT, NODE_IPS[node], "8080", cookie,
+                str(seconds), str(pause), tag, *self.addresses]
+
+    def once(self, node, cookie, tag):
+        out = run(*self.command(node, cookie, 0, 0, tag)).stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def start(self, node, cookie, tag, pause=0.3, seconds=300):
+        """Traffic in the background; `finish()` on the result stops it and returns its records."""
+        process = subprocess.Popen(self.command(node, cookie, seconds, pause, tag), stdout=subprocess.PIPE, text=True)
+
+        def finish():
+            run("docker", "exec", self.name, "touch", f"/tmp/stop-{tag}")
+            out, _ = process.communicate(timeout=120)
+            return [json.loads(line) for line in out.splitlines()]
+
+        process.finish = finish
+        return process
+
+    def remove(self):
+        run("docker", "rm", "-f", self.name, check=False)
