@@ -32,6 +32,7 @@ NODE_IPS = {f"node{i}": str(SUBNET[10 + i]) for i in (1, 2, 3)}
 # Where each node sits in the bundle: django and its data on node1, nginx on node1 and node2,
 # replicas anywhere.
 LABELS = {"node1": ["portal.data=true", "portal.edge=true"], "node2": ["portal.edge=true"], "node3": []}
+STACK = "partner-portal"
 NODE_IMAGE = "partner-portal-swarm-node:test"
 REGISTRY_IMAGE = "partner-portal-swarm-registry:test"
 
@@ -164,6 +165,104 @@ class Swarm:
         run("docker", "rm", "-f", "-v", *containers, check=False)
         run("docker", "volume", "rm", *[f"{c}-data" for c in self.nodes.values()], check=False)
         run("docker", "network", "rm", self.network, check=False)
+
+
+class Deployment:
+    """The stack as ops/deploy left it, and the ways tests look at it."""
+
+    def __init__(self, swarm, env_file):
+        self.swarm = swarm
+        self.env_file = env_file
+        self.stack = STACK
+
+    def environment(self, **extra):
+        return {**os.environ, "DOCKER_HOST": self.swarm.docker_host(), "PORTAL_ENV_FILE": str(self.env_file),
+                # The images build on this machine's engine, where the cache is warm.
+                "BUILD_DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
+                "STACK_NAME": STACK, **extra}
+
+    def deploy(self, **extra):
+        started = time.monotonic()
+        result = subprocess.run([str(ROOT / "ops" / "deploy")], env=self.environment(**extra),
+                                capture_output=True, text=True, timeout=900)
+        result.seconds = time.monotonic() - started
+        return result
+
+    def ops(self, script, *args, **extra):
+        return subprocess.run([str(ROOT / "ops" / script), *args], env=self.environment(**extra),
+                              capture_output=True, text=True, timeout=600)
+
+    def tasks(self, service=None):
+        """[{service, slot, node, state, id}] of the running tasks (desired state running)."""
+        args = ["stack", "ps", STACK, "-f", "desired-state=running", "--no-trunc",
+                "--format", "{{.Name}}|{{.Node}}|{{.CurrentState}}|{{.ID}}"]
+        rows = []
+        for line in self.swarm.docker(*args).stdout.splitlines():
+            name, node, state, task_id = line.split("|")
+            service_name, _, slot = name.partition(".")
+            service_name = service_name.removeprefix(f"{STACK}_")
+            if service is None or service_name == service:
+                rows.append({"service": service_name, "slot": slot, "node": node, "state": state, "id": task_id})
+        return rows
+
+    def container_of(self, task):
+        """(node, container id) of a task, for docker exec on its node."""
+        out = self.swarm.docker("inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", task["id"]).stdout.strip()
+        return task["node"], out
+
+    def exec(self, task, *command, input=None, env=None):
+        node, container = self.container_of(task)
+        options = [f"--env={name}={value}" for name, value in (env or {}).items()]
+        return self.swarm.docker("exec", "-i", *options, container, *command, node=node, input=input)
+
+    def manage(self, *args, input=None, env=None):
+        [django] = self.tasks("django")
+        return self.exec(django, "python", "manage.py", *args, input=input, env=env)
+
+    def nginx(self, node):
+        [task] = [t for t in self.tasks("nginx") if t["node"] == node]
+        return task
+
+    def nginx_log(self, node):
+        """nginx's JSON access log on one edge node, every line since its task started."""
+        node_name, container = self.container_of(self.nginx(node))
+        out = self.swarm.docker("logs", container, node=node_name).stdout
+        records = []
+        for line in out.splitlines():
+            if line.startswith("{"):
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    pass
+        return records
+
+    def replica_slots(self):
+        """{task address: (slot, node)} of every streamlit task that ran, gone ones too."""
+        ids = self.swarm.docker("service", "ps", "-q", "--no-trunc", f"{STACK}_streamlit").stdout.split()
+        nodes = {line.split()[0]: line.split()[1] for line in
+                 self.swarm.docker("node", "ls", "--format", "{{.ID}} {{.Hostname}}").stdout.splitlines()}
+        found = {}
+        for task in json.loads(self.swarm.docker("inspect", *ids).stdout):
+            for attachment in task.get("NetworksAttachments") or []:
+                for address in attachment.get("Addresses") or []:
+                    found[address.split("/")[0]] = (task["Slot"], nodes.get(task["NodeID"], task["NodeID"]))
+        return found
+
+    def served_by(self, node, records):
+        """{client address: [slot of the replica that served each of its requests, in order]}."""
+        upstream_of = {}
+        for line in self.nginx_log(node):
+            marker = line["uri"].partition("t=")[2]
+            if marker and line.get("upstream"):
+                upstream_of[marker] = line["upstream"].split(",")[-1].split(":")[0].strip()
+        slots = self.replica_slots()
+        served = {}
+        for record in records:
+            address = upstream_of.get(record["marker"])
+            if record["status"] == 200 and address:
+                served.setdefault(record["address"], []).append(slots.get(address, (address, ""))[0])
+        return served
+
 
 
 def main(argv):
