@@ -108,6 +108,10 @@ class Reporter:
         self.previous_cpu = sample_cpu(self.cgroup)
 
     def snapshot(self) -> dict:
+        if self.container == self.hostname:
+            # Docker's DNS may not know a container yet when it starts (a swarm task is added
+            # once it runs): ask again until it does, or every snapshot keeps the bare hostname.
+            self.container = container_name(self.hostname)
         table = self.read_table()
         health = run_check(self.service, self.settings, table, self.cgroup_root)
         waited = time.monotonic() - self.previous_cpu.monotonic_seconds
