@@ -12,6 +12,7 @@ import pytest
 from portal_stack.portal import create_partner_user, login
 from portal_stack.streamlit_session import StreamlitSession
 from support.swarm import Clients, Deployment, wait_until
+from support.uploads import small_csv, upload
 
 CLIENTS = 12
 
@@ -102,14 +103,17 @@ def test_a_partner_logs_in_through_an_edge_node_and_works_on_a_replica_of_anothe
             break
     else:
         pytest.fail(f"this client always lands on its edge node's own replica ({replica_nodes})")
+    # Uploaded through the edge node to django on the data node; the replica on another node
+    # fetches the file from django (no volume is shared) and shows it.
+    assert upload(session, swarm.url(edge), small_csv(rows=20), name="Swarm sales").status_code == 302
     app = StreamlitSession(swarm.url(edge), cookies=session.cookies.get_dict())
     try:
         app.rerun()
-        shown = " ".join(app.texts())
-        assert "no datasets yet" in shown, shown
+        shown = app.texts()
+        assert "Swarm sales" in shown and any(text.startswith("20 rows · 3 columns") for text in shown), shown
     finally:
         app.close()
-    print(f"logged in through {edge}, served by streamlit slot {slot} on {node}")
+    print(f"logged in through {edge}, served by streamlit slot {slot} on {node}, which fetched the dataset")
 
 
 def test_clients_spread_over_the_replicas_and_stick_across_an_nginx_reload(deployment, clients, cookie):
