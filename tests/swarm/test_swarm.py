@@ -145,6 +145,12 @@ def test_the_ops_status_page_lists_every_task_with_its_node(deployment):
         return {name for name in expected if f"<td>{name}</td>" not in page}
 
     wait_until(f"every task on the status page ({sorted(expected)})", lambda: not missing(), timeout=60, interval=1)
+    # ops/status, against the stack, from the same snapshots.
+    result = deployment.ops("status", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["containers"]
+    assert {row["container"] for row in rows} == expected
+    assert all(row["memory_limit_bytes"] for row in rows), rows
 
 
 def slots_now(deployment):
