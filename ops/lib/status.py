@@ -82,7 +82,7 @@ def stack_tasks():
     if not ids:
         return []
     nodes = dict(line.split() for line in docker("node", "ls", "--format", "{{.ID}} {{.Hostname}}").stdout.splitlines())
-    services = dict(line.split() for line in docker("service", "ls", "--format", "{{.ID}} {{.Name}}").stdout.splitlines())
+    services = dict(line.split() for line in docker("service", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}").stdout.splitlines())
     found = []
     for task in json.loads(docker("inspect", *ids).stdout):
         service = services.get(task["ServiceID"], task["ServiceID"])
