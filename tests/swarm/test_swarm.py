@@ -248,3 +248,32 @@ def test_a_rolling_update_under_traffic_fails_only_requests_in_flight_on_a_stopp
     not_in_flight = [r for r in failed if not (r["started"] <= moment(stopped[mapping[r["address"]]]) + 1
                                                and r["ended"] >= moment(stopped[mapping[r["address"]]]) - 12)]
     assert not not_in_flight, not_in_flight
+
+
+def test_backup_and_restore_against_the_stack(deployment, partner, tmp_path):
+    """ops/backup while the stack runs; ops/restore with django stopped; ops/deploy starts it."""
+    swarm, archive = deployment.swarm, tmp_path / "swarm-backup.tar.gz"
+    result = deployment.ops("backup", str(archive))
+    assert result.returncode == 0, result.stderr
+    late = f"late-{secrets.token_hex(3)}"
+    deployment.manage("createpartner", late, "--name", "Late")
+
+    refused = deployment.ops("restore", str(archive))
+    assert refused.returncode != 0 and "docker service scale" in refused.stderr
+    swarm.docker("service", "scale", "--detach=false", f"{deployment.stack}_django=0")
+    result = deployment.ops("restore", str(archive))
+    assert result.returncode == 0, result.stderr
+    result = deployment.deploy()
+    assert result.returncode == 0, result.stderr
+    wait_until("the portal back", lambda: login_answers(deployment, partner), timeout=120, interval=1)
+    slugs = deployment.manage("shell", "-c", "from partners.models import Partner; "
+                              "print(' '.join(Partner.objects.values_list('slug', flat=True)))").stdout.split()
+    assert partner["slug"] in slugs and late not in slugs
+
+
+def login_answers(deployment, partner):
+    try:
+        login(deployment.swarm.url("node1"), partner["username"], partner["password"])
+        return True
+    except Exception:
+        return False
