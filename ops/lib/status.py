@@ -81,10 +81,11 @@ def stack_tasks():
     ids = listed.stdout.split()
     if not ids:
         return []
-    nodes = dict(line.split() for line in docker("node", "ls", "--format", "{{.ID}} {{.Hostname}}").stdout.splitlines())
-    services = dict(line.split() for line in docker("service", "ls", "--no-trunc", "--format", "{{.ID}} {{.Name}}").stdout.splitlines())
+    tasks = json.loads(docker("inspect", *ids).stdout)
+    nodes = names_of("node", {task.get("NodeID") for task in tasks} - {None}, "{{.Description.Hostname}}")
+    services = names_of("service", {task["ServiceID"] for task in tasks}, "{{.Spec.Name}}")
     found = []
-    for task in json.loads(docker("inspect", *ids).stdout):
+    for task in tasks:
         service = services.get(task["ServiceID"], task["ServiceID"])
         node = nodes.get(task.get("NodeID"), task.get("NodeID") or "?")
         name = f"{service}.{task['Slot']}@{node}" if task.get("Slot") else f"{service}@{node}"
@@ -94,6 +95,12 @@ def stack_tasks():
                "Health": "healthy" if state == "running" else "-"}
         found.append((row, task))
     return sorted(found, key=lambda pair: (pair[0]["Service"], pair[0]["Name"]))
+
+
+def names_of(kind, ids, template):
+    """{full id: name} of Swarm nodes or services."""
+    out = docker(kind, "inspect", "-f", "{{.ID}} " + template, *sorted(ids)).stdout if ids else ""
+    return dict(line.split(maxsplit=1) for line in out.splitlines() if line.strip())
 
 
 def stack_snapshots():

@@ -261,6 +261,9 @@ def test_backup_and_restore_against_the_stack(deployment, partner, tmp_path):
     refused = deployment.ops("restore", str(archive))
     assert refused.returncode != 0 and "docker service scale" in refused.stderr
     swarm.docker("service", "scale", "--detach=false", f"{deployment.stack}_django=0")
+    wait_until("django's container gone", lambda: not swarm.docker(
+        "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={deployment.stack}_django").stdout.strip(),
+        timeout=60, interval=1)
     result = deployment.ops("restore", str(archive))
     assert result.returncode == 0, result.stderr
     result = deployment.deploy()
