@@ -170,6 +170,28 @@ def moment(timestamp):
     return datetime.fromisoformat(head + "+00:00").timestamp() + float(f"0.{fraction or 0}")
 
 
+def test_ops_scale_adds_a_replica_that_takes_only_its_share_and_removes_it_again(deployment, clients, cookie):
+    mapping = mapping_of(deployment, clients, cookie, "scale-before")
+    result = deployment.ops("scale", "3")
+    assert result.returncode == 0, result.stderr
+    grown = wait_until("the third replica taking clients", lambda: (
+        now := mapping_of(deployment, clients, cookie, f"scale-{time.monotonic()}")) and 3 in now.values() and now,
+        timeout=120, interval=1)
+    # The ring by slot: a client either stays where it was or moves to the new replica.
+    assert all(grown[address] in (slot, 3) for address, slot in mapping.items()), (mapping, grown)
+    result = deployment.ops("scale", "2")
+    assert result.returncode == 0, result.stderr
+    # Swarm picks which replica goes; only that replica's clients move.
+    kept = {int(slot) for slot in slots_now(deployment)}
+    assert len(kept) == 2
+
+    def settled():
+        now = mapping_of(deployment, clients, cookie, f"scale-{time.monotonic()}")
+        return set(now.values()) <= kept and all(now[a] == slot for a, slot in grown.items() if slot in kept)
+
+    wait_until("only the removed replica's clients moved", settled, timeout=120, interval=1)
+
+
 def test_a_worker_stopped_under_traffic_moves_only_its_own_partners(deployment, clients, cookie):
     mapping = mapping_of(deployment, clients, cookie, "fault-before")
     # A worker that runs a replica (node1, the manager, runs django and stays).
