@@ -12,7 +12,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from portal_bench import analytics, document, gate, load, machine, portal, routing, sessions, startup
+from portal_bench import (analytics, autoscaling, document, gate, load, machine, portal, routing, sessions, startup,
+                          uploads)
 from portal_bench.plan import FULL, SMOKE
 from portal_bench.project import BenchProject, say
 
@@ -80,4 +81,9 @@ def measure(project: BenchProject, plan) -> dict:
     results["analytics"] = analytics.run(project, plan)
     say(f"routing {plan.routing_clients:,} client addresses: {', '.join(plan.routing_modes)}")
     results["routing"] = routing.run(project, plan)
+    say(f"uploads of {plan.upload_rows:,} rows: an Excel workbook and a Korean-formatted CP949 CSV")
+    results["uploads"] = uploads.run(project, plan)
+    say(f"autoscaling: a step of {plan.autoscale_sessions} sessions, ops/autoscale out and back in "
+        f"({plan.autoscale_cooldown} s cool-down)")
+    results["autoscaling"] = autoscaling.run(project, plan)
     return results

@@ -391,6 +391,37 @@ def routing_figures(results: dict) -> dict:
             "mode_rules": header["rules"], "routing_rows": rows(cells)}
 
 
+UPLOAD_FILES = {"xlsx": "upload_xlsx", "csv": "upload_csv"}
+
+
+def uploads_figures(results: dict) -> dict:
+    u = results["uploads"]
+    files = u["files"]
+    cells = []
+    for kind, figures in files.items():
+        cells.append([fill(UPLOAD_FILES[kind]), size(figures["file_bytes"]), ms(figures["preview_ms"]),
+                      ms(figures["store_ms"]), size(figures["peak_bytes"]),
+                      percent(figures["peak_bytes"] / (figures["child_limit_mb"] * 2**20))])
+    xlsx, csv = files["xlsx"], files["csv"]
+    return {
+        "upload_rows": f"{u['rows']:,}",
+        "upload_kinds": ", ".join(f"{name} {kind}" for name, kind in csv["kinds"].items()),
+        "upload_rows_table": rows(cells),
+        "upload_ratio": times(stats.ratio(xlsx["preview_ms"], csv["preview_ms"])),
+        "upload_store_ratio": times(stats.ratio(csv["store_ms"], csv["preview_ms"])),
+    }
+
+
+def autoscaling_figures(results: dict) -> dict:
+    a = results["autoscaling"]
+    return {
+        "autoscale_sessions": a["sessions"], "autoscale_mark": a["mark"], "autoscale_cooldown": a["cooldown"],
+        "autoscale_out": f"{a['out_seconds']:.1f}", "autoscale_in": f"{a['in_seconds']:.1f}",
+        "autoscale_opened": a["opened"], "autoscale_lost_out": a["lost_out"],
+        "autoscale_kept": a["kept_in"], "autoscale_lost_in": a["lost_in"],
+    }
+
+
 def render(results: dict, charts: list[tuple[str, str]] | None = None) -> str:
     figures = {
         "date": results["date"],
@@ -405,6 +436,8 @@ def render(results: dict, charts: list[tuple[str, str]] | None = None) -> str:
         **startup_figures(results),
         **analytics_figures(results),
         **routing_figures(results),
+        **uploads_figures(results),
+        **autoscaling_figures(results),
     }
     parts = [fill("document", **figures)]
     if charts:

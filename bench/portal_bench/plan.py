@@ -30,6 +30,12 @@ class Plan:
     routing_counts: tuple[int, ...]
     routing_fail_at: int
     routing_modes: tuple[str, ...]
+    # Uploads: the rows of the generated workbook and CSV whose preview and store are timed.
+    upload_rows: int
+    # Autoscaling: the sessions of the load step (one more than the autoscaler's session mark)
+    # and its cool-down, in seconds.
+    autoscale_sessions: int
+    autoscale_cooldown: int
 
 
 FULL = Plan(
@@ -48,6 +54,9 @@ FULL = Plan(
     routing_counts=(2, 3, 4),
     routing_fail_at=3,
     routing_modes=("consistent", "ip_hash"),
+    upload_rows=100_000,
+    autoscale_sessions=3,
+    autoscale_cooldown=30,
 )
 
 SMOKE = Plan(
@@ -66,4 +75,7 @@ SMOKE = Plan(
     routing_counts=(2,),
     routing_fail_at=2,
     routing_modes=("consistent",),
+    upload_rows=2_000,
+    autoscale_sessions=2,
+    autoscale_cooldown=5,
 )

@@ -154,8 +154,11 @@ SCHEMA = {
     "DATASET_MAX_CELL_BYTES": lambda v: _whole(v, 1, 2**30),
     "DATASET_MAX_MEMORY_MB": lambda v: _whole(v, 1, 1_048_576),
     "DATASET_INGEST_MEMORY_MB": lambda v: _whole(v, 64, 1_048_576),
+    "DATASET_VERSIONS_KEPT": lambda v: _whole(v, 0, 1000),
     "LOGIN_FAIL_LIMIT": lambda v: _whole(v, 1, 1000),
     "LOGIN_LOCKOUT_SECONDS": lambda v: _whole(v, 1),
+    "PORTAL_REQUIRE_MFA": _choice("true", "false"),
+    "AUDIT_RETENTION_DAYS": lambda v: _whole(v, 1, 36_500),
     "INVITE_LINK_HOURS": lambda v: _whole(v, 1, 24 * 90),
     # Django checks its scheme at start.
     "PORTAL_URL": _text,
@@ -180,6 +183,10 @@ SCHEMA = {
     "PROBE_MEM_FAIL": _percent,
     "PROBE_CPU_WARN": _percent,
     "STREAMLIT_SESSIONS_PER_REPLICA": lambda v: _whole(v, 1, 1000),
+    "STREAMLIT_MIN_REPLICAS": lambda v: _whole(v, 1, 32),
+    "STREAMLIT_MAX_REPLICAS": lambda v: _whole(v, 1, 32),
+    "AUTOSCALE_COOLDOWN_SECONDS": lambda v: _whole(v, 0, 86_400),
+    "STREAMLIT_DRAIN_SECONDS": lambda v: _whole(v, 0, 86_400),
     "REGISTRY": _registry,
 }
 SECRETS = [name for name, check in SCHEMA.items() if check is _secret]
@@ -225,6 +232,11 @@ def check(path, port_check=True):
     if bool(tls["TLS_CERT_FILE"]) != bool(tls["TLS_KEY_FILE"]):
         given, missing = ("TLS_CERT_FILE", "TLS_KEY_FILE") if tls["TLS_CERT_FILE"] else ("TLS_KEY_FILE", "TLS_CERT_FILE")
         raise EnvError(f"{path}:{seen[given][0]}: {given} is set but {missing} is not: TLS needs both")
+    bounds = {name: seen[name] for name in ("STREAMLIT_MIN_REPLICAS", "STREAMLIT_MAX_REPLICAS") if seen.get(name, (0, ""))[1]}
+    if len(bounds) == 2 and int(bounds["STREAMLIT_MIN_REPLICAS"][1]) > int(bounds["STREAMLIT_MAX_REPLICAS"][1]):
+        number, value = bounds["STREAMLIT_MIN_REPLICAS"]
+        raise EnvError(f"{path}:{number}: STREAMLIT_MIN_REPLICAS {value} is above "
+                       f"STREAMLIT_MAX_REPLICAS {bounds['STREAMLIT_MAX_REPLICAS'][1]}")
     if port_check:
         _check_port_free(path, seen, "PORTAL_PORT", "8080")
         if tls["TLS_CERT_FILE"]:

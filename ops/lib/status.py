@@ -29,10 +29,13 @@ READ_SNAPSHOTS = ("import glob, json; print(json.dumps([json.load(open(p)) "
                   "for p in glob.glob('/var/lib/portal-probe/*.json')]))")
 
 
+def settings_path():
+    return os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env"))
+
+
 def compose(*args):
-    """docker compose on the project ops/status was started for (it exports COMPOSE_FILE)."""
-    env_file = os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env"))
-    command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", env_file, *args]
+    """docker compose on the project the ops script was started for (it exports COMPOSE_FILE)."""
+    command = ["docker", "compose", "--project-directory", str(ROOT), "--env-file", settings_path(), *args]
     return subprocess.run(command, capture_output=True, text=True)
 
 
@@ -241,7 +244,7 @@ def text_table(table):
 
 def main(argv):
     as_json = "--json" in argv
-    settings = read_settings(os.environ.get("PORTAL_ENV_FILE", str(ROOT / ".env")))
+    settings = read_settings(settings_path())
     if STACK:
         tasks = stack_tasks()
         rows = [row for row, _ in tasks]

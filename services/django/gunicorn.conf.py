@@ -1,22 +1,14 @@
-"""Gunicorn settings, from the environment (compose.yaml passes them from .env)."""
-import os
-import sys
-
-
-def _whole_number(name, default):
-    raw = os.environ.get(name, "").strip() or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        sys.exit(f"{name} must be a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
+"""Gunicorn settings, from the environment (compose.yaml passes them from .env), read as the
+portal reads its own: a malformed value stops the start with the variable's name."""
+from portal import env
 
 bind = "0.0.0.0:8000"
-workers = _whole_number("GUNICORN_WORKERS", 4)
+workers = env.integer("GUNICORN_WORKERS", 4, minimum=1)
 # gthread keeps nginx's upstream connections alive; a sync worker closes each one, and the
 # TIME_WAIT sockets that piles up in nginx collapse throughput under load.
 worker_class = "gthread"
-threads = _whole_number("GUNICORN_THREADS", 2)
-timeout = _whole_number("GUNICORN_TIMEOUT", 30)
+threads = env.integer("GUNICORN_THREADS", 2, minimum=1)
+timeout = env.integer("GUNICORN_TIMEOUT", 30, minimum=1)
 # Longer than nginx's upstream keepalive_timeout (60 s), so nginx always closes first.
 keepalive = 75
 # Heartbeat files in memory, not on the container's (later read-only) filesystem.

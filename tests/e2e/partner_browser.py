@@ -68,14 +68,15 @@ def _is_utf8(data):
     return True
 
 
-def import_dataset(stack, slug, file, name):
+def import_dataset(stack, slug, file, name, *options):
     """importdataset in the django container, as an operator does, on a copy of the file made in
-    the container (piped in: `compose cp` cannot write into a read-only container)."""
+    the container (piped in: `compose cp` cannot write into a read-only container); `options`
+    go to the command as they are (--replace)."""
     inside = stack.compose("exec", "-T", "django", "mktemp", "--suffix=.csv").stdout.strip()
     try:
         stack.compose("exec", "-T", "django", "python", "-c", _WRITE_STDIN, inside,
                       input=base64.b64encode(file.data).decode("ascii"))
-        stack.manage("importdataset", slug, inside, "--name", name)
+        stack.manage("importdataset", slug, inside, "--name", name, *options)
     finally:
         stack.compose("exec", "-T", "django", "rm", "-f", inside)
 
@@ -106,7 +107,17 @@ def signed_in(stack, new_page, partner):
 
 
 def upload(page, filename, file, name=""):
-    """Upload through the portal's form, from the home page; back on the home page after."""
+    """Upload through the portal's form, from the home page, and store the file as its preview
+    shows it; back on the home page after. A refused file stays on the upload form."""
+    choose_file(page, filename, file, name)
+    checked = page.get_by_role("heading", name="Check before storing")
+    expect(checked.or_(page.locator(".field [role=alert]"))).to_be_visible()
+    if checked.is_visible():
+        page.get_by_role("button", name="Store", exact=True).click()
+
+
+def choose_file(page, filename, file, name=""):
+    """Send a file through the portal's upload form, from the home page: its preview follows."""
     page.get_by_role("link", name="Upload a dataset").first.click()
     expect(page.get_by_role("heading", name="Upload a dataset")).to_be_visible()
     page.get_by_label("File").set_input_files({"name": filename, "mimeType": "text/csv", "buffer": file.data})

@@ -18,27 +18,31 @@ TEXTS = {
         "login": ["로그인", "사용자 이름", "비밀번호"],
         "home-empty": ["아직 데이터셋이 없습니다", "데이터셋 올리기", "로그아웃", "비밀번호"],
         "upload": ["데이터셋 올리기", "파일", "이름", "설명", "올리기", "취소"],
+        "preview": ["저장하기 전에 확인", "300행, 3열", "저장 형식", "날짜", "정수", "텍스트", "저장될 모습의 첫 행", "저장", "취소"],
         "home-listed": ["을(를) 저장했습니다", "이름", "행", "열", "크기", "업로드", "CSV 내려받기", "삭제", "분석 열기"],
         "dataset": ["처음 몇 행", "자료형", "CSV 내려받기"],
         "signed-out": ["로그인"],
         # The other language's words that must not show.
-        "absent": ["Log out", "Upload a dataset", "Download CSV", "No datasets yet"],
+        "absent": ["Log out", "Upload a dataset", "Download CSV", "No datasets yet", "Check before storing"],
     },
     "en": {
         "login": ["Log in", "Username", "Password"],
         "home-empty": ["No datasets yet", "Upload a dataset", "Log out", "Password"],
         "upload": ["Upload a dataset", "File", "Name", "Description", "Upload", "Cancel"],
+        "preview": ["Check before storing", "300 rows and 3 columns", "Stored as", "Date", "Whole number", "Text",
+                    "First rows, as they will be stored", "Store", "Cancel"],
         "home-listed": ["Stored “", "Name", "Rows", "Columns", "Size", "Uploaded", "Download CSV", "Delete", "Open analytics"],
         "dataset": ["First rows", "Type", "Download CSV"],
         "signed-out": ["Log in"],
-        "absent": ["로그아웃", "데이터셋 올리기", "CSV 내려받기", "아직 데이터셋이 없습니다"],
+        "absent": ["로그아웃", "데이터셋 올리기", "CSV 내려받기", "아직 데이터셋이 없습니다", "저장하기 전에 확인"],
     },
 }
 # A time on the portal's pages, in PORTAL_TIME_ZONE (Asia/Seoul unless the stack sets another) with its zone.
 TIME = {"ko": re.compile(r"\d{4}년 \d{1,2}월 \d{1,2}일 (오전|오후) \d{1,2}:\d{2} \(\w+\)"),
         "en": re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d{2} (AM|PM) \w+")}
-LABELS = {"ko": ("사용자 이름", "비밀번호", "로그인", "데이터셋 올리기", "파일", "이름", "올리기", "분석 열기", "로그아웃"),
-          "en": ("Username", "Password", "Log in", "Upload a dataset", "File", "Name", "Upload", "Open analytics", "Log out")}
+LABELS = {"ko": ("사용자 이름", "비밀번호", "로그인", "데이터셋 올리기", "파일", "이름", "올리기", "저장", "분석 열기", "로그아웃"),
+          "en": ("Username", "Password", "Log in", "Upload a dataset", "File", "Name", "Upload", "Store", "Open analytics",
+                 "Log out")}
 
 # Compare's default segments: the first and the second region in sorted order.
 SEGMENT_A, SEGMENT_B = (f"지역: {region}" for region in sorted(SALES)[:2])
@@ -143,7 +147,8 @@ def expect_texts(page, language, step):
 
 @pytest.mark.parametrize("language, locale", [("ko", "ko-KR"), ("en", "en-US")])
 def test_the_portal_speaks_the_browsers_language(stack, new_page, shot, language, locale):
-    username_label, password_label, log_in, upload_link, file_label, name_label, upload_button, analytics, log_out = LABELS[language]
+    (username_label, password_label, log_in, upload_link, file_label, name_label, upload_button, store_button, analytics,
+     log_out) = LABELS[language]
     partner = new_partner(stack, f"Languages {language}")
     sales = sales_csv(2025, SALES)
     page = new_page(locale=locale)
@@ -165,6 +170,9 @@ def test_the_portal_speaks_the_browsers_language(stack, new_page, shot, language
     page.get_by_label(file_label).set_input_files({"name": "sales.csv", "mimeType": "text/csv", "buffer": sales.data})
     page.get_by_label(name_label, exact=True).fill("sales")
     page.get_by_role("button", name=upload_button, exact=True).click()
+    expect_texts(page, language, "preview")
+    shot(page, f"{language}-preview")
+    page.get_by_role("button", name=store_button, exact=True).click()
     expect(page.get_by_role("status")).to_be_visible()
     expect_texts(page, language, "home-listed")
     expect(dataset_row(page, "sales")).to_contain_text(TIME[language])

@@ -52,7 +52,19 @@ print(json.dumps({"status": status, "body": body.decode("utf-8", "replace")}))
 
 
 def upload(session, base_url, content, name="", description="", filename="data.csv"):
-    """POST the portal's upload form as a browser does. Returns the response (redirects not followed)."""
+    """POST the portal's upload form as a browser does, then store the file as its preview shows
+    it. Returns the last response (redirects not followed): the upload form again for a refused
+    file, the preview again when storing failed."""
+    chosen = choose_file(session, base_url, content, name, description, filename)
+    preview = f"{base_url}/datasets/upload/preview/"
+    if chosen.status_code != 302 or chosen.headers["Location"] != "/datasets/upload/preview/":
+        return chosen
+    return session.post(preview, data={"action": "confirm", "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                        headers={"Referer": preview}, allow_redirects=False)
+
+
+def choose_file(session, base_url, content, name="", description="", filename="data.csv"):
+    """POST the upload form only: a file that reads is sent on to its preview."""
     form = f"{base_url}/datasets/upload/"
     session.get(form).raise_for_status()
     return session.post(form, files={"file": (filename, io.BytesIO(content), "text/csv")},

@@ -1,14 +1,17 @@
 """The internal API Streamlit asks, on every rerun of an analytics tab, whether the sign-in behind
 it still holds and for which partner. The tab names its session by the ticket the gate gave it."""
+import ipaddress
 import json
 
 from django.contrib import auth
 from django.http import JsonResponse
 
+from audit.models import Event
+from audit.trail import record
 from partners.access import acting_partner
 from portal.internal import internal_api, internal_api_post
 
-from . import language, sessions
+from . import language, second_factor, sessions
 
 
 def _holding(signed_in):
@@ -16,6 +19,9 @@ def _holding(signed_in):
     not) otherwise."""
     if signed_in is None or not signed_in.user.is_authenticated:
         return None, JsonResponse({"state": "signed_out"})
+    # The gate refuses such a session; this catches one whose factor was reset since.
+    if second_factor.pending(signed_in):
+        return None, JsonResponse({"state": "signed_out", "reason": "second_factor"})
     ended = sessions.ended(signed_in.session)
     if ended:
         auth.logout(signed_in)
@@ -60,3 +66,30 @@ def session_language(request, ticket):
         return refusal
     language.save_language(signed_in.user, chosen)
     return JsonResponse({"state": "active", "language": chosen})
+
+
+# What the analytics report of a partner's work there; the portal cannot see it happen.
+ANALYTICS_EVENTS = (Event.DATASET_OPENED, Event.ANALYTICS_EXPORT)
+
+
+@internal_api_post
+def session_event(request, ticket):
+    """An event of the analytics for the trail: a dataset opened, or an export made, by the
+    session's user, from the address of the partner's browser (which only the replica sees)."""
+    try:
+        event = json.loads(request.body or b"{}")
+        action, target, detail, address = (str(event.get(key) or "") for key in ("action", "target", "detail", "address"))
+    except (ValueError, AttributeError):
+        action = ""
+    if action not in ANALYTICS_EVENTS:
+        return JsonResponse({"error": f"action must be one of {', '.join(ANALYTICS_EVENTS)}"}, status=400)
+    try:
+        address = str(ipaddress.ip_address(address))
+    except ValueError:
+        address = ""
+    signed_in = sessions.request_for_ticket(ticket)
+    partner, refusal = _holding(signed_in)
+    if refusal:
+        return refusal
+    record(action, user=signed_in.user, partner=partner, target=target, detail=detail, address=address)
+    return JsonResponse({"state": "active"})

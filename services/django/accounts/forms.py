@@ -1,18 +1,23 @@
 import math
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
-from . import links, lockout
+from audit.models import Event
+from audit.trail import record, record_refusal
+
+from . import links, lockout, second_factor
 
 
 def _reserve(username, request):
     try:
         return lockout.reserve(username, lockout.client_address(request))
     except lockout.LockedOut as locked:
+        record_refusal(Event.LOCKED_OUT, username, request)
         minutes = math.ceil(locked.seconds / 60)
         raise ValidationError(
             ngettext(
@@ -25,6 +30,10 @@ def _reserve(username, request):
         ) from None
 
 
+# The password's attempt, kept counted in the session until its sign-in gives the right code.
+PASSWORD_ATTEMPT = "_portal_password_attempt"
+
+
 class LockoutMixin:
     """Reserves a password check (accounts.lockout) before the login form makes it."""
 
@@ -32,8 +41,13 @@ class LockoutMixin:
         attempt = _reserve(self.cleaned_data.get("username") or "", self.request)
         cleaned = super().clean()
         # A blank password is never checked, and raises nothing: only a user found is a success.
+        # With a second factor to come, the password alone is not one: its attempt stays counted
+        # until the code is right, so signing in again cannot buy more guesses at the code.
         if self.user_cache is not None:
-            lockout.succeeded(attempt)
+            if second_factor.has_device(self.user_cache):
+                self.request.session[PASSWORD_ATTEMPT] = attempt.pk
+            else:
+                lockout.succeeded(attempt)
         return cleaned
 
 
@@ -43,6 +57,55 @@ class LoginForm(LockoutMixin, auth_forms.AuthenticationForm):
 
 class AdminLoginForm(LockoutMixin, AdminAuthenticationForm):
     pass
+
+
+class CodeForm(forms.Form):
+    """The sign-in's second step: a code of the authenticator app, or a recovery code. Each try
+    takes an attempt of the login lockout for the user and the client address."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code"), max_length=32,
+        help_text=gettext_lazy("The 6 digits your authenticator app shows, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.device = None
+
+    def clean_code(self):
+        user = self.request.user
+        attempt = _reserve(user.get_username(), self.request)
+        self.device = second_factor.check(user, self.cleaned_data["code"])
+        if self.device is None:
+            record(Event.FACTOR_FAILED, request=self.request)
+            raise ValidationError(gettext_lazy("That code is not right, or it was already used."), code="wrong")
+        lockout.succeeded(attempt, self.request.session.pop(PASSWORD_ATTEMPT, None))
+        return self.cleaned_data["code"]
+
+
+class SetupForm(forms.Form):
+    """Setting an authenticator up: the code it shows proves it holds the secret."""
+
+    code = forms.CharField(
+        label=gettext_lazy("Code from the app"), max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, device, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.device = device
+        self.recovery_codes = None
+
+    def clean_code(self):
+        self.recovery_codes = second_factor.confirm(self.device, self.cleaned_data["code"])
+        if self.recovery_codes is None:
+            raise ValidationError(
+                gettext_lazy("That code does not match. Check that the app shows this account and try the next code."),
+                code="wrong",
+            )
+        return self.cleaned_data["code"]
 
 
 class PasswordChangeForm(auth_forms.PasswordChangeForm):

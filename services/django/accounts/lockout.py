@@ -9,6 +9,9 @@ after another across every Gunicorn worker, and two requests can never both take
 attempt. A refusal stores nothing, so attempts made while locked do not prolong the lock: it
 ends when the oldest of the last LOGIN_FAIL_LIMIT attempts leaves the window.
 
+A second factor's code is an attempt of its own, and the password before it is a success only
+once the code is right (accounts.forms): signing in again cannot buy more guesses at the code.
+
 Every reserved attempt counts, whatever becomes of it (a wrong password, a blank one that was
 never checked, an inactive account, a crash), except a success: that one is taken back, and the
 username's count starts again. The failures stay counted for the addresses they came from: one
@@ -75,8 +78,11 @@ def _seconds_left(attempts, now):
     return math.ceil(oldest_of_the_last[0] + settings.LOGIN_LOCKOUT_SECONDS - now)
 
 
-def succeeded(attempt):
-    """The password was right: the attempt is taken back and its username counts from zero."""
+def succeeded(attempt, earlier_id=None):
+    """The password was right: the attempt is taken back and its username counts from zero. A
+    second factor's code passes the password's attempt too (earlier_id): the sign-in succeeded."""
     with transaction.atomic():
         attempt.delete()
+        if earlier_id is not None:
+            LoginAttempt.objects.filter(pk=earlier_id).delete()
         LoginAttempt.objects.filter(username=attempt.username).update(username="")

@@ -13,6 +13,7 @@ class DatasetAdmin(admin.ModelAdmin):
         "partner",
         "name",
         "description",
+        "number",
         "path",
         "rows",
         "columns",

@@ -25,6 +25,8 @@ def partner_datasets(request, slug):
 def dataset_file(request, slug, sha256):
     """The Parquet file of the partner's dataset whose content has this sha256 (the version the
     catalog gives): replicas on any node keep their own copy of it, and no volume is shared."""
+    # Current files only: the catalog names no other. Earlier versions (DatasetVersion) are the
+    # partner's to download or restore in the portal; a restored one is current again.
     dataset = Dataset.objects.filter(partner__slug=slug, sha256=sha256).order_by("-pk").first()
     if dataset is None:
         return JsonResponse({"error": f"partner {slug!r} has no dataset of version {sha256}"}, status=404)

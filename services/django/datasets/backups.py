@@ -36,7 +36,7 @@ from django.db import connection
 from partners.models import Partner
 
 from .files import TEMP_PREFIX, fsync_dir
-from .models import Dataset
+from .models import Dataset, DatasetVersion
 
 FORMAT = "partner-portal-backup"
 VERSION = 1
@@ -223,8 +223,8 @@ def open_dataset(root, relative, held):
 
 
 def copy_database(target):
-    """Copies the live database into the file `target` with SQLite's backup API; returns the dataset
-    paths and the counts the copy holds.
+    """Copies the live database into the file `target` with SQLite's backup API; returns the paths of
+    the dataset files the copy names (kept versions' included) and the counts it holds.
 
     The backup API copies in one step under one read lock: in WAL mode writers carry on meanwhile.
     (Not inside transaction.atomic: the portal's transactions take the write lock at BEGIN.)
@@ -241,13 +241,14 @@ def copy_database(target):
         # The models' own queries, run on the copy: what it holds, not what the live database holds now.
         read_only = f"{Path(target).absolute().as_uri()}?mode=ro"
         with contextlib.closing(sqlite3.connect(read_only, uri=True)) as copied:
-            paths = {path for path, in rows(copied, Dataset.objects.values_list("path"))}
+            current = {path for path, in rows(copied, Dataset.objects.values_list("path"))}
+            kept = {path for path, in rows(copied, DatasetVersion.objects.values_list("path"))}
             summary = {"partners": len(rows(copied, Partner.objects.values_list("pk"))),
                        "users": len(rows(copied, get_user_model().objects.values_list("pk"))),
-                       "datasets": len(paths)}
+                       "datasets": len(current)}
     except sqlite3.Error as error:
         raise BackupError(f"cannot copy the database: {error}") from None
-    return paths, summary
+    return current | kept, summary
 
 
 def rows(db, queryset):

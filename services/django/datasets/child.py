@@ -9,7 +9,7 @@ to the kernel's OOM killer, so that should the container run short all the same,
 and no worker does. It sets both itself, after the fork: a preexec_fn in a threaded worker could
 deadlock. Its environment (datasets.ingest.CHILD_ENVIRONMENT) keeps it to one thread.
 
-Answers: {"layout": ...} or {"written": true}; {"refused": message} when the file breaks a rule;
+Answers: {"layout": ..., "findings": ...} or {"written": true}; {"refused": message} when the file breaks a rule;
 {"out_of_memory": true}; {"os_error": errno} when the disk fails (the parent words it).
 """
 import resource
@@ -45,8 +45,9 @@ def serve(requests, answers):
     limits = reading.Limits(**request["limits"])
     source = Path(request["source"])
     try:
-        if request["action"] == "inspect":
-            answer = {"layout": reading.inspect(source, limits).to_json()}
+        if request["action"] == "examine":
+            layout, findings = reading.examine(source, limits, reading.Options.from_json(request["options"]))
+            answer = {"layout": layout.to_json(), "findings": findings.to_json()}
         else:
             layout = reading.Layout.from_json(request["layout"])
             reading.convert(source, layout, Path(request["target"]), limits)

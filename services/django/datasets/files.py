@@ -10,12 +10,14 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from .models import Dataset
+from .models import Dataset, DatasetVersion
 
 # Uploads are written under this prefix in the partner's folder and renamed when complete.
 TEMP_PREFIX = ".incoming-"
 # How Django names an upload it spools to FILE_UPLOAD_TEMP_DIR (tmpXXXXXXXX.upload.csv).
 SPOOLED_UPLOADS = "tmp*.upload*"
+# An upload waiting for its partner to confirm its preview, and its preview's facts (pending.py).
+PENDING_PREFIX = ".pending-"
 # Lock files in FILE_UPLOAD_TEMP_DIR that bound how many ingest children run at once (ingest.py).
 SLOT_PREFIX = ".ingest-slot-"
 
@@ -49,16 +51,19 @@ def remove_after_commit(relative_path):
 
 
 @receiver(post_delete, sender=Dataset)
+@receiver(post_delete, sender=DatasetVersion)
 def _remove_file(sender, instance, **kwargs):
-    # Covers every way a row goes: the portal's delete, the admin, a deleted partner's cascade.
+    # Covers every way a row goes: the portal's delete, the admin, a deleted partner's cascade, a
+    # dataset's versions going with it, a version pruned.
     remove_after_commit(instance.path)
 
 
 def strays(older_than_seconds):
     """Files in partners' folders that no dataset points at, and uploads spooled to the upload
     folder, that are older than the bound: the leftovers of an upload whose process died, or
-    whose row never committed."""
+    whose row never committed. The files of kept versions are no strays."""
     known = set(Dataset.objects.values_list("path", flat=True))
+    known.update(DatasetVersion.objects.values_list("path", flat=True))
     cutoff = time.time() - older_than_seconds
     root = settings.DATASETS_DIR
     found = []
@@ -67,7 +72,8 @@ def strays(older_than_seconds):
         if ours and path.is_file() and path.relative_to(root).as_posix() not in known:
             if path.stat().st_mtime < cutoff:
                 found.append(path)
-    for path in sorted(Path(settings.FILE_UPLOAD_TEMP_DIR).glob(SPOOLED_UPLOADS)):
+    spooled = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    for path in sorted([*spooled.glob(SPOOLED_UPLOADS), *spooled.glob(f"{PENDING_PREFIX}*")]):
         if path.is_file() and path.stat().st_mtime < cutoff:
             found.append(path)
     return found

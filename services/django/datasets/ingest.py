@@ -1,7 +1,8 @@
 """Checking and storing a partner's uploaded table; the reading itself runs in a child process.
 
-`inspect` checks the whole file against the dataset limits and describes it (a Layout), or
-raises IngestError with a message that says what is wrong and where. `store` writes the
+`examine` checks the whole file against the dataset limits and describes it (a Layout) with what
+its preview shows (Findings), or raises IngestError with a message that says what is wrong and
+where; `inspect` is the Layout alone. `store` writes the
 described file as Parquet into the partner's folder and commits its Dataset row in the same
 step. Both take the path of the file, so uploads (always spooled to disk) and the importdataset
 command share one path.
@@ -29,9 +30,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_lazy
 
-from . import files
+from . import files, versions
 from .models import Dataset
-from .reading import IngestError, Layout, Limits
+from .reading import Findings, IngestError, Layout, Limits, Options
 
 CHILD = [sys.executable, "-m", "datasets.child"]
 INGEST_SLOTS = 2
@@ -73,8 +74,9 @@ def _limits():
     )
 
 
-def inspect(path):
-    """Checks the whole file and describes it, or raises IngestError."""
+def examine(path, options=Options()):
+    """Checks the whole file and describes it with what its preview shows: (Layout, Findings),
+    or raises IngestError."""
     size = os.path.getsize(path)
     if size == 0:
         raise IngestError(gettext("The file is empty."))
@@ -84,8 +86,13 @@ def inspect(path):
                 size=size / 2**20, bytes=size, limit=settings.UPLOAD_MAX_MB
             )
         )
-    answer = _in_child({"action": "inspect", "source": os.path.abspath(path)})
-    return Layout.from_json(answer["layout"])
+    answer = _in_child({"action": "examine", "source": os.path.abspath(path), "options": options.to_json()})
+    return Layout.from_json(answer["layout"]), Findings.from_json(answer["findings"])
+
+
+def inspect(path, options=Options()):
+    """Checks the whole file and describes it, or raises IngestError."""
+    return examine(path, options)[0]
 
 
 def store(path, layout, partner, *, name, description="", uploaded_by=None, replacing=None):
@@ -94,7 +101,10 @@ def store(path, layout, partner, *, name, description="", uploaded_by=None, repl
     The file is written under a temporary name in the same folder, synced, and renamed inside
     the transaction that saves the row. On any failure neither a row nor a file remains (a
     process killed on the way leaves a temporary file that sweepdatasets removes at start).
-    With `replacing`, that dataset gets the new file and its old file goes after the commit.
+    With `replacing` (a dataset of this partner), that dataset gets the new file as its next
+    version, `name` and `description` included; the file it had is kept as an old version
+    (datasets.versions), and the versions beyond DATASET_VERSIONS_KEPT go after the commit.
+    Raises Dataset.DoesNotExist if that dataset was deleted in the meantime.
     """
     folder = settings.DATASETS_DIR / partner.slug
     folder.mkdir(parents=True, exist_ok=True)
@@ -109,9 +119,15 @@ def store(path, layout, partner, *, name, description="", uploaded_by=None, repl
             sha256 = hashlib.file_digest(written, "sha256").hexdigest()
             os.fsync(written.fileno())
         with transaction.atomic(durable=True):
-            dataset = replacing or Dataset(partner_id=partner.id)
             if replacing:
-                files.remove_after_commit(replacing.path)
+                # Read again under the write lock, so that a version stored meanwhile is kept too.
+                dataset = Dataset.objects.get(pk=replacing.pk, partner_id=partner.id)
+                number = versions.next_number(dataset)
+                versions.keep_current(dataset)
+            else:
+                dataset = Dataset(partner_id=partner.id)
+                number = 1
+            dataset.number = number
             dataset.name = name
             dataset.description = description
             dataset.path = relative

@@ -5,13 +5,9 @@ from django.utils import timezone
 from partners.models import Partner
 
 
-class Dataset(models.Model):
-    """One uploaded table, stored as a Parquet file on the datasets volume."""
+class StoredFile(models.Model):
+    """What describes one stored Parquet file: a dataset's current file, or an earlier one it keeps."""
 
-    # PROTECT: a partner with data is deactivated, not deleted by a stray click in the admin.
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="datasets")
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
     # A new file name for every upload, so readers of the previous file are never disturbed.
     path = models.CharField(max_length=255, unique=True, help_text="Relative to DATASETS_DIR")
     rows = models.PositiveBigIntegerField()
@@ -22,6 +18,28 @@ class Dataset(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    number = models.PositiveIntegerField(
+        default=1, help_text="Version number: 1 for the first file, then one more each"
+    )
+
+    # The fields above, which move with the file when a version is kept or restored.
+    FILE_FIELDS = ("path", "rows", "columns", "size_bytes", "sha256", "uploaded_by_id", "uploaded_at", "number")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def file(self):
+        return settings.DATASETS_DIR / self.path
+
+
+class Dataset(StoredFile):
+    """One uploaded table, stored as a Parquet file on the datasets volume."""
+
+    # PROTECT: a partner with data is deactivated, not deleted by a stray click in the admin.
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="datasets")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -30,6 +48,17 @@ class Dataset(models.Model):
     def __str__(self):
         return self.name
 
-    @property
-    def file(self):
-        return settings.DATASETS_DIR / self.path
+
+class DatasetVersion(StoredFile):
+    """An earlier file of a dataset, kept so that the partner can download or restore it.
+    DATASET_VERSIONS_KEPT of them are kept per dataset, those replaced last (datasets.versions)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="versions")
+    replaced_at = models.DateTimeField(default=timezone.now, help_text="When it stopped being the current file")
+
+    class Meta:
+        ordering = ["-replaced_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "number"], name="dataset_version_number_unique")]
+
+    def __str__(self):
+        return f"{self.dataset} v{self.number}"

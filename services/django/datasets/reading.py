@@ -3,8 +3,19 @@
 Nothing here imports Django: this code runs in the ingest child process (`datasets.child`), so a
 file that needs more memory than it may have fails there, and never in a Gunicorn worker.
 
-`inspect` reads the whole file and describes it (a Layout), or raises IngestError with a message
-that says what is wrong and where. `convert` writes the described file as Parquet.
+`examine` reads the whole file and describes it (a Layout) with what the partner checks before
+storing it (Findings: the first rows as written and as they will be stored, and the values that do
+not read as their column's kind), or raises IngestError with a message that says what is wrong and
+where. `inspect` is the Layout alone. `convert` writes the described file as Parquet.
+
+The file may be CSV or TSV text, an Excel workbook (.xlsx, .xls, read by calamine) or Parquet.
+A workbook's sheet is read as rows of values like a CSV's: calamine gives Excel's own numbers,
+dates and true/false as typed values, which are written in their ISO form (_cell_text) and so
+meet the same rules as text, Korean forms included. Above its header a sheet (or a CSV) may
+hold a title: the header is the first of its first rows with the most values, unless the partner
+picks another (Options.header_line). The partner may also choose a column's kind over the one
+found (Options.kinds): its values that do not read as that kind are stored as missing, and the
+preview says how many there are and where.
 
 Every limit is checked while reading, before anything big is built: a CSV's columns at its
 header, each value's length as the csv module reads it (and its UTF-8 size batch by batch), its
@@ -12,8 +23,8 @@ rows as they stream; a Parquet file's columns, rows and sizes in its footer befo
 decoded, then each value and the size in memory batch by batch. Batches are bounded by values
 and bytes, not rows, so a wide file or one with long values never builds a big batch.
 
-CSV and TSV are read twice, once to check and once to write: a big file never sits in memory
-whole.
+CSV, TSV and workbooks are read twice, once to check and once to write: a big text file never
+sits in memory whole (calamine holds a sheet whole, within the child's bound).
 
 Each column's type is decided here and nowhere else: a CSV's from its values (PATTERNS), a Parquet
 file's from its own schema. The stored file carries that type (ARROW_TYPES), and what the catalog
@@ -45,15 +56,18 @@ import array
 import codecs
 import contextlib
 import csv
+import datetime as dt
 import io
+import itertools
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from gettext import NullTranslations
 from gettext import translation as catalog
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import python_calamine
 
 # Values in one batch, and bytes in one batch: whichever comes first ends it.
 BATCH_VALUES = 500_000
@@ -69,8 +83,19 @@ SNIFF_BYTES = 64 * 1024
 # Tried in this order; the first wins a tie.
 DELIMITERS = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}
 ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "cp949": "CP949/EUC-KR"}
-# Zip (xlsx) and OLE (xls) signatures: the most common wrong file is the workbook itself.
+# Zip (xlsx) and OLE (xls) signatures: such a file is read as a workbook.
 WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+# The first rows of a file, among which its header is looked for and can be picked; the rows of
+# data the preview shows; the values shown of those that do not read as their column's kind.
+HEAD_RECORDS = 20
+PREVIEW_ROWS = 10
+MISFIT_EXAMPLES = 3
+# What a preview shows of one value.
+SHOWN_CHARACTERS = 80
+# A text column is said to be nearly of a kind when at most this share of its values is not;
+# the kinds it is tried for, narrowest first.
+NEAR_SHARE = 0.2
+NEAR_KINDS = ("integer", "float", "date", "datetime", "boolean")
 
 # What a text column may turn out to hold, narrowest first; "text" always fits. A pattern guards
 # each cast because Arrow alone would read the code "007" as the number 7. Values are matched
@@ -97,6 +122,8 @@ NUMBER = rf"^([-△▲]?{UNSIGNED}|[₩￦$] ?-{AMOUNT}|\({UNSIGNED}\))$"
 # Which field is which, in a value written in one of the forms above.
 DATE_PARTS = r"^(?P<year>[0-9]{2,4})[^0-9]+(?P<month>[0-9]{1,2})[^0-9]+(?P<day>[0-9]{1,2})"
 TIME_PARTS = DATE_PARTS + r"[^0-9]+?(?P<noon>오전|오후)? ?(?P<hour>[0-9]{1,2}):(?P<rest>[0-9:.]+)$"
+# An ISO datetime whose time is one of the day (PATTERNS lets 25:61 through to the cast).
+VALID_TIME = r"^.{10}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 # Values rewritten at once (see _read).
 REWRITE_VALUES = 65536
 # Two-digit years as Excel reads them when they are typed in: below this one in the 2000s.
@@ -171,18 +198,39 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Options:
+    """What the partner chose in the preview; the defaults are what the file itself suggests."""
+
+    sheet: str = ""  # a workbook's sheet; "" is its first sheet with data
+    header_line: int = 0  # the header's line of a text file, or row of a sheet; 0 looks for it
+    kinds: tuple = ()  # ((column name, kind), ...) chosen over the kinds found
+
+    def to_json(self):
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**{**data, "kinds": tuple(tuple(pair) for pair in data.get("kinds", ()))})
+
+
+@dataclass(frozen=True)
 class Layout:
-    kind: str  # "csv" or "parquet"
+    kind: str  # "csv", "excel" or "parquet"
     columns: tuple  # ((name, type), ...) in file order
     rows: int
     encoding: str = ""  # CSV and TSV only
     delimiter: str = ""  # CSV and TSV only
     row_bytes: int = 0  # no row takes more than this in memory: it bounds the batches that write it
+    sheet: str = ""  # workbooks only
+    header_line: int = 0  # CSV, TSV and workbooks: the header's line (a sheet's row)
+    chosen: tuple = ()  # the columns whose kind the partner chose: a value that does not fit is stored missing
 
     @property
     def source(self):
         if self.kind == "parquet":
             return "Parquet"
+        if self.kind == "excel":
+            return f"Excel workbook, sheet {self.sheet!r}"
         return f"{DELIMITERS[self.delimiter]}-separated text in {ENCODINGS[self.encoding]}"
 
     def to_json(self):
@@ -190,29 +238,51 @@ class Layout:
 
     @classmethod
     def from_json(cls, data):
-        return cls(**{**data, "columns": tuple(tuple(column) for column in data["columns"])})
+        columns = tuple(tuple(column) for column in data["columns"])
+        return cls(**{**data, "columns": columns, "chosen": tuple(data.get("chosen", ()))})
 
 
-def inspect(path, limits):
-    """Checks the whole file and describes it, or raises IngestError."""
+@dataclass(frozen=True)
+class Findings:
+    """What the preview shows of a file, besides its Layout. Lines are a text file's lines, or a
+    sheet's rows as Excel numbers them."""
+
+    sheets: tuple = ()  # a workbook's sheets, in its order
+    head: tuple = ()  # ((line, (value, ...)), ...): the first rows as written, the header among them
+    found: tuple = ()  # each column's kind as found in its values, before the partner's choice
+    misfits: tuple = ()  # each column's values that do not read as its kind: (count, ((line, value), ...))
+    near: tuple = ()  # each text column's kind nearly all its values read as: (kind, count, examples), or ()
+    rows: tuple = ()  # the first rows of data as they will be stored: JSON values, None for missing
+
+    def to_json(self):
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data):
+        return cls(**data)
+
+
+def examine(path, limits, options=Options()):
+    """Checks the whole file and describes it with what its preview shows: (Layout, Findings),
+    or raises IngestError."""
     with open(path, "rb") as f:
         head = f.read(8192)
         f.seek(max(os.fstat(f.fileno()).st_size - 4, 0))
         if head.startswith(b"PAR1") and f.read(4) == b"PAR1":
             return _inspect_parquet(path, limits)
         if head.startswith(WORKBOOK_SIGNATURES):
-            raise IngestError(
-                gettext(
-                    "This is an Excel workbook (or another archive), not CSV. "
-                    "In Excel use Save As, CSV UTF-8, and upload that file."
-                )
-            )
+            return _inspect_workbook(f, limits, options)
         # Checked before any decoding: a binary file would otherwise read as a wrong encoding.
         if b"\0" in head:
             offset = head.index(b"\0")
             line_start = head.rfind(b"\n", 0, offset) + 1
             raise _binary_error(head.count(b"\n", 0, offset) + 1, offset - line_start + 1)
-        return _inspect_csv(f, limits)
+        return _inspect_csv(f, limits, options)
+
+
+def inspect(path, limits, options=Options()):
+    """Checks the whole file and describes it, or raises IngestError."""
+    return examine(path, limits, options)[0]
 
 
 def convert(path, layout, target, limits):
@@ -220,6 +290,9 @@ def convert(path, layout, target, limits):
     try:
         if layout.kind == "parquet":
             _write_parquet(path, layout, target)
+        elif layout.kind == "excel":
+            with open(path, "rb") as f, _workbook(f) as workbook:
+                _write_rows(_sheet_records(workbook, layout.sheet), layout, target, limits, sheet=True)
         else:
             with open(path, "rb") as f:
                 _write_csv(f, layout, target, limits)
@@ -313,75 +386,166 @@ def _text_lengths(column):
     return pc.binary_length(column)
 
 
-# CSV and TSV
+# CSV, TSV and workbooks: rows of values, read the same way
 
 
-def _inspect_csv(f, limits):
+def _inspect_csv(f, limits, options):
     encoding = _encoding(f)
     delimiter = _sniff_delimiter(f, encoding)
     with _text(f, encoding) as text, _field_limit(limits.cell_bytes):
-        names, header_line, batches = _table(text, delimiter, limits)
-        candidates = [list(PATTERNS) for _ in names]
-        forms = [{kind: set() for kind in PATTERNS} for _ in names]
-        filled = [False] * len(names)
-        text_bytes = [0] * len(names)
-        longest = [0] * len(names)
-        rows = 0
-        for lines, batch in batches:
-            for index, values in enumerate(batch):
-                strings = _strings(values)
-                lengths = pc.binary_length(strings)
-                size = pc.max(lengths).as_py() or 0
-                if size > limits.cell_bytes:
-                    row = pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py()
-                    where = gettext("Line {line}, column {column} (“{name}”)").format(
-                        line=lines[row], column=index + 1, name=names[index]
-                    )
-                    raise _value_too_long(where, size, limits)
-                longest[index] = max(longest[index], size)
-                text_bytes[index] += pc.sum(lengths).as_py() or 0
-                present = pc.drop_null(strings)
-                if len(present):
-                    filled[index] = True
-                    candidates[index] = _fitting(present, candidates[index], forms[index])
-            rows += len(lines)
+        table, findings = _inspect_rows(_records(text, delimiter, limits), limits, options, sheet=False)
+    return Layout("csv", encoding=encoding, delimiter=delimiter, **table), findings
+
+
+def _write_csv(f, layout, path, limits):
+    with _text(f, layout.encoding) as text, _field_limit(limits.cell_bytes):
+        _write_rows(_records(text, layout.delimiter, limits), layout, path, limits, sheet=False)
+
+
+def _inspect_rows(records, limits, options, sheet):
+    """Reads the header and every row after it, checking each value; returns what a Layout says
+    of them (as keywords) and the Findings of the preview."""
+    head, header_line, names, batches = _table(records, limits, options.header_line, sheet)
+    chosen = {name: kind for name, kind in options.kinds if name in names and kind in ARROW_TYPES}
+    candidates = [list(PATTERNS) for _ in names]
+    forms = [{kind: set() for kind in PATTERNS} for _ in names]
+    # Per column and kind: [how many values do not read as it, the first of them as (line, value)].
+    misfits = [[0, []] for _ in names]
+    # Per text column, the same for each kind it held until it turned text (None before that).
+    near = [None for _ in names]
+    present = [0] * len(names)
+    text_bytes = [0] * len(names)
+    longest = [0] * len(names)
+    sample_lines, sample = [], [[] for _ in names]
+    rows = 0
+    for lines, batch in batches:
+        taken = max(0, PREVIEW_ROWS - len(sample_lines))
+        sample_lines.extend(lines[:taken])
+        for index, values in enumerate(batch):
+            sample[index].extend(values[:taken])
+            strings = _strings(values)
+            lengths = pc.binary_length(strings)
+            size = pc.max(lengths).as_py() or 0
+            if size > limits.cell_bytes:
+                row = pc.indices_nonzero(pc.greater(lengths, limits.cell_bytes))[0].as_py()
+                raise _value_too_long(_place(lines[row], index + 1, names[index], sheet), size, limits)
+            longest[index] = max(longest[index], size)
+            text_bytes[index] += pc.sum(lengths).as_py() or 0
+            filled = pc.drop_null(strings)
+            if not len(filled):
+                continue
+            present[index] += len(filled)
+            held = candidates[index]
+            candidates[index] = _fitting(filled, held, forms[index])
+            name = names[index]
+            if name in chosen:
+                _count_misfits(strings, chosen[name], lines, misfits[index])
+                continue
+            if near[index] is None and held and not candidates[index]:
+                # Turned text in this batch: each kind it held fitted every value before it.
+                near[index] = {kind: [0, []] for kind in NEAR_KINDS if kind in held}
+            # Counted value by value while few enough values do not fit.
+            for kind in list(near[index] or ()):
+                _count_misfits(strings, kind, lines, near[index][kind])
+                if near[index][kind][0] > NEAR_SHARE * present[index]:
+                    del near[index][kind]
+        rows += len(lines)
     if rows == 0:
-        raise IngestError(gettext("Line {line} is the header, but no rows of data follow it.").format(line=header_line))
+        raise IngestError(_no_rows(header_line, sheet))
     for index, name in enumerate(names):
-        if not filled[index]:
+        if not present[index]:
             raise IngestError(
                 gettext(
                     "Column {column} (“{name}”) is empty in every row, so its type cannot be inferred. "
                     "Fill it in or remove it."
                 ).format(column=index + 1, name=name)
             )
-    columns = tuple(
-        (name, next((kind for kind in kinds if _consistent(seen[kind])), "text"))
-        for name, kinds, seen in zip(names, candidates, forms)
-    )
+    found = [next((kind for kind in kinds if _consistent(seen[kind])), "text") for kinds, seen in zip(candidates, forms)]
+    kinds = [chosen.get(name, kind) for name, kind in zip(names, found)]
     memory = row_bytes = 0
-    for (_, kind), size, longest_value in zip(columns, text_bytes, longest):
+    for kind, size, longest_value in zip(kinds, text_bytes, longest):
         width = _width(ARROW_TYPES[kind])
         memory += rows * (width or TEXT_OFFSET_BYTES) + (0 if width else size)
         row_bytes += width or (TEXT_OFFSET_BYTES + longest_value)
     if memory > limits.memory_bytes:
         raise _too_big(memory, limits)
-    return Layout("csv", columns, rows, encoding, delimiter, row_bytes)
+    table = {
+        "columns": tuple(zip(names, kinds)),
+        "rows": rows,
+        "row_bytes": row_bytes,
+        "header_line": header_line,
+        "chosen": tuple(name for name, kind, first in zip(names, kinds, found) if kind != first),
+    }
+    findings = Findings(
+        head=tuple((line, tuple(_shown(value) for value in values)) for line, values in head),
+        found=tuple(found),
+        misfits=tuple(
+            (count, tuple(examples)) if kind != first else (0, ())
+            for (count, examples), kind, first in zip(misfits, kinds, found)
+        ),
+        near=tuple(
+            _nearest(tried) if kind == first == "text" else () for tried, kind, first in zip(near, kinds, found)
+        ),
+        rows=tuple(zip(*(_stored_values(values, kind) for values, kind in zip(sample, kinds)))),
+    )
+    return table, findings
 
 
-def _write_csv(f, layout, path, limits):
+def _write_rows(records, layout, path, limits, sheet):
     schema = pa.schema([(name, ARROW_TYPES[kind]) for name, kind in layout.columns])
-    with (
-        _text(f, layout.encoding) as text,
-        _field_limit(limits.cell_bytes),
-        _writer(path, schema, layout) as writer,
-    ):
+    with _writer(path, schema, layout) as writer:
         row_groups = _RowGroups(writer, schema)
-        _, _, batches = _table(text, layout.delimiter, limits)
+        _, _, _, batches = _table(records, limits, layout.header_line, sheet)
         for _, batch in batches:
-            arrays = [_typed(_strings(values), kind) for values, (_, kind) in zip(batch, layout.columns)]
+            arrays = [
+                _each(_strings(values), kind)[0] if name in layout.chosen else _typed(_strings(values), kind)
+                for values, (name, kind) in zip(batch, layout.columns)
+            ]
             row_groups.add(pa.record_batch(arrays, schema=schema))
         row_groups.flush()
+
+
+def _count_misfits(strings, kind, lines, counted):
+    """Adds the values that do not read as `kind` to `counted`: [count, first (line, value)s]."""
+    _, fits = _each(strings, kind)
+    wrong = pc.indices_nonzero(pc.invert(fits))
+    counted[0] += len(wrong)
+    for row in wrong[: max(0, MISFIT_EXAMPLES - len(counted[1]))].to_pylist():
+        counted[1].append((lines[row], _shown(strings[row].as_py())))
+
+
+def _nearest(tried):
+    """The kind of those still tried that the fewest values do not read as: (kind, count,
+    examples), or () when none is near."""
+    if not tried:  # never tried (text from its first value on) or none near
+        return ()
+    kind = min(tried, key=lambda kind: (tried[kind][0], NEAR_KINDS.index(kind)))
+    return (kind, tried[kind][0], tuple(tried[kind][1]))
+
+
+def _stored_values(values, kind):
+    """The values as the preview shows them stored: JSON values, None for missing."""
+    strings = _strings(values)
+    typed = strings if kind == "text" else _each(strings, kind)[0]
+    return [_json_value(value) for value in typed.to_pylist()]
+
+
+def _json_value(value):
+    if isinstance(value, str):
+        return _shown(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return _shown(str(value))  # a Parquet file's decimals
+
+
+def _shown(value):
+    if value is None or len(value) <= SHOWN_CHARACTERS:
+        return value
+    return value[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def _writer(path, schema, layout):
@@ -507,18 +671,36 @@ def _field_limit(limit):
         csv.field_size_limit(previous)
 
 
-def _table(text, delimiter, limits):
-    """The header's column names, its line number, and a generator of row batches: (the line of
-    each row, the batch's values as columns)."""
-    records = _records(text, delimiter, limits)
-    first = next(records, None)
-    if first is None:
+def _table(records, limits, header_line, sheet):
+    """The first rows as written, the header's line, its column names, and a generator of the
+    batches of rows after it: (the line of each row, the batch's values as columns). The header
+    is the row at `header_line`, or when that is 0 the first of the first rows that holds more
+    than half as many values as the fullest of them: a title above it holds fewer."""
+    head = list(itertools.islice(records, HEAD_RECORDS))
+    if not head:
         raise IngestError(gettext("The file has no header line: it holds only blank lines."))
-    header_line, header = first
+    if header_line:
+        lines = [line for line, _ in head]
+        if header_line not in lines:
+            raise IngestError(
+                gettext("Line {line} is not one of the file's first rows that hold values ({first} to {last}).").format(
+                    line=header_line, first=lines[0], last=lines[-1]
+                )
+            )
+        index = lines.index(header_line)
+    else:
+        filled = [sum(1 for value in values if value.strip()) for _, values in head]
+        index = next(index for index, count in enumerate(filled) if 2 * count > max(filled))
+    header_line, header = head[index]
+    rest = itertools.chain(head[index + 1 :], records)
+    if sheet:
+        # A sheet's rows are as wide as its widest: the header ends at its last name.
+        header = header[: max(column for column, name in enumerate(header, 1) if name.strip())]
+        rest = _within(rest, len(header))
     if len(header) > limits.columns:
         raise _too_many_columns(len(header), limits)
-    names = _column_names(header, header_line)
-    return names, header_line, _batches(records, names, header_line, limits)
+    names = _column_names(header, header_line, sheet)
+    return head, header_line, names, _batches(rest, names, header_line, limits)
 
 
 def _records(text, delimiter, limits):
@@ -545,25 +727,42 @@ def _records(text, delimiter, limits):
             yield start, record
 
 
-def _column_names(header, line):
+def _column_names(header, line, sheet):
     names = [cell.strip() for cell in header]
     seen = {}
     for column, name in enumerate(names, 1):
         if not name:
-            raise IngestError(
-                gettext("Line {line}, column {column}: the column name is empty. Every column needs a name.").format(
-                    line=line, column=column
-                )
-            )
+            if sheet:
+                empty = gettext("Row {line}, column {column}: the column name is empty. Every column needs a name.")
+            else:
+                empty = gettext("Line {line}, column {column}: the column name is empty. Every column needs a name.")
+            raise IngestError(empty.format(line=line, column=column))
         if name in seen:
-            raise IngestError(
-                gettext(
+            if sheet:
+                repeated = gettext(
+                    "Row {line}, column {column}: the column name “{name}” repeats column {first}. "
+                    "Column names must be unique."
+                )
+            else:
+                repeated = gettext(
                     "Line {line}, column {column}: the column name “{name}” repeats column {first}. "
                     "Column names must be unique."
-                ).format(line=line, column=column, name=name, first=seen[name])
-            )
+                )
+            raise IngestError(repeated.format(line=line, column=column, name=name, first=seen[name]))
         seen[name] = column
     return names
+
+
+def _place(line, column, name, sheet):
+    if sheet:
+        return gettext("Row {line}, column {column} (“{name}”)").format(line=line, column=column, name=name)
+    return gettext("Line {line}, column {column} (“{name}”)").format(line=line, column=column, name=name)
+
+
+def _no_rows(line, sheet):
+    if sheet:
+        return gettext("Row {line} is the header, but no rows of data follow it.").format(line=line)
+    return gettext("Line {line} is the header, but no rows of data follow it.").format(line=line)
 
 
 def _batches(records, names, header_line, limits):
@@ -680,6 +879,32 @@ def _typed(strings, kind):
     return typed.combine_chunks() if isinstance(typed, pa.ChunkedArray) else typed
 
 
+def _each(strings, kind):
+    """The values as `kind` one by one, where _read takes a column whole: (the values, each one
+    that does not read as `kind` missing; which values read as it, missing ones included)."""
+    missing = pc.is_null(strings)
+    if kind == "text":
+        return strings, pc.fill_null(pc.or_(missing, True), True)
+    iso = pc.fill_null(pc.match_substring_regex(strings, PATTERNS[kind]), False)
+    candidate = strings
+    if kind in REWRITES and not _every(pc.or_(iso, missing)):
+        forms, rewrite = REWRITES[kind]
+        written = pc.and_(pc.invert(iso), pc.fill_null(pc.match_substring_regex(strings, forms), False))
+        if pc.any(written).as_py():
+            pieces = [
+                rewrite(strings.slice(start, REWRITE_VALUES), written.slice(start, REWRITE_VALUES))[0]
+                for start in range(0, len(strings), REWRITE_VALUES)
+            ]
+            candidate = pa.concat_arrays([piece.cast(pa.string()) for piece in pieces])
+    good = pc.fill_null(pc.match_substring_regex(candidate, PATTERNS[kind]), False)
+    if kind in ("date", "datetime"):
+        good = pc.and_(good, _is_date(pc.utf8_slice_codeunits(candidate, 0, 10)))
+    if kind == "datetime":
+        good = pc.and_(good, pc.fill_null(pc.match_substring_regex(candidate, VALID_TIME), False))
+    fits = pc.or_(missing, good)
+    return pc.cast(pc.if_else(good, candidate, pa.scalar(None, pa.string())), ARROW_TYPES[kind]), fits
+
+
 # Each rewrite takes a column's values and which of them are written in its Korean forms, and
 # gives those back in ISO form (the others as they are, for the pattern to judge), with the
 # forms it saw.
@@ -757,6 +982,113 @@ REWRITES = {
 ISO_FORMS = {"integer": {"plain"}, "float": {"plain"}, "date": {"long year"}}
 
 
+# Excel workbooks
+
+
+def _inspect_workbook(f, limits, options):
+    with _workbook(f) as workbook:
+        sheets = _sheets(workbook)
+        if options.sheet and options.sheet not in sheets:
+            raise IngestError(
+                gettext("The workbook has no sheet named “{sheet}”; its sheets are {sheets}.").format(
+                    sheet=options.sheet, sheets=", ".join(f"“{name}”" for name in sheets)
+                )
+            )
+        # Unless the partner chose one, the first sheet that reads as a table: a cover or a
+        # summary often comes first. When none reads, the first one's trouble is the one told.
+        tried = [options.sheet] if options.sheet else [name for name in sheets if _has_rows(workbook, name)]
+        if not tried:
+            raise IngestError(gettext("Every sheet of this workbook is empty."))
+        first_error = None
+        for sheet in tried:
+            try:
+                table, findings = _inspect_rows(_sheet_records(workbook, sheet), limits, options, sheet=True)
+            except IngestError as error:
+                first_error = first_error or error
+                continue
+            return Layout("excel", sheet=sheet, **table), replace(findings, sheets=tuple(sheets))
+        raise first_error
+
+
+@contextlib.contextmanager
+def _workbook(f):
+    """The workbook in this file. Calamine tells the format by the content, whatever the name."""
+    f.seek(0)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(f)
+    except python_calamine.PasswordError:
+        raise IngestError(
+            gettext("This workbook is protected by a password. Save it without one and upload it again.")
+        ) from None
+    except Exception as error:  # calamine's errors, and an archive that holds no workbook
+        raise IngestError(
+            gettext(
+                "This file looks like an Excel workbook but cannot be read as one ({error}). "
+                "Open it in Excel and save it again as .xlsx, or as CSV UTF-8."
+            ).format(error=error)
+        ) from None
+    try:
+        yield workbook
+    finally:
+        workbook.close()
+
+
+def _sheets(workbook):
+    """The names of the workbook's visible worksheets (not chart sheets), in its order."""
+    return [
+        sheet.name
+        for sheet in workbook.sheets_metadata
+        if sheet.typ == python_calamine.SheetTypeEnum.WorkSheet
+        and sheet.visible == python_calamine.SheetVisibleEnum.Visible
+    ]
+
+
+def _has_rows(workbook, name):
+    return workbook.get_sheet_by_name(name).height > 0
+
+
+def _sheet_records(workbook, name):
+    """(row, values) of each row of the sheet that is not blank, rows numbered as Excel does and
+    each value written as text (_cell_text)."""
+    sheet = workbook.get_sheet_by_name(name)
+    first = sheet.start[0] if sheet.start else 0
+    for index, row in enumerate(sheet.iter_rows()):
+        values = [_cell_text(value) for value in row]
+        if any(values):
+            yield first + index + 1, values
+
+
+def _cell_text(value):
+    """A cell's value written so that it reads as its kind: Excel's numbers, dates and
+    true/false in their ISO form; a time of day or a duration as text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # Excel stores every number as a float: a whole one is an integer.
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _within(records, width):
+    """A sheet's rows cut to the header's width; a value beyond it is refused."""
+    for line, values in records:
+        beyond = next((column for column in range(width, len(values)) if values[column].strip()), None)
+        if beyond is not None:
+            raise IngestError(
+                gettext(
+                    "Row {line}, column {column}: a value beyond the last named column; the header "
+                    "names {width} columns. Name this column, or clear the cell."
+                ).format(line=line, column=beyond + 1, width=width)
+            )
+        yield line, values[:width]
+
+
 # Parquet
 
 
@@ -780,7 +1112,16 @@ def _inspect_parquet(path, limits):
     if rows == 0:
         raise IngestError(gettext("The Parquet file has columns but no rows."))
     row_bytes, rows = _measure_parquet(path, schema, limits)
-    return Layout("parquet", columns, rows, row_bytes=row_bytes)
+    layout = Layout("parquet", columns, rows, row_bytes=row_bytes)
+    first = next(pq.ParquetFile(path).iter_batches(batch_size=PREVIEW_ROWS), None)
+    shown = [[_json_value(value) for value in column.to_pylist()] for column in first.columns] if first else []
+    findings = Findings(
+        found=tuple(kind for _, kind in columns),
+        misfits=tuple((0, ()) for _ in columns),
+        near=tuple(() for _ in columns),
+        rows=tuple(zip(*shown)),
+    )
+    return layout, findings
 
 
 def _parquet_columns(schema, limits):

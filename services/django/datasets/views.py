@@ -1,54 +1,33 @@
-import errno
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext, gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
+from audit.models import Event
+from audit.trail import record
 from partners.access import INACTIVE, NO_PARTNER, acting_partner, partner_required
 from partners.forms import ActAsForm
-from portal.formats import number
 
-from . import catalog, exports, ingest
-from .forms import UploadForm
-from .models import Dataset
-from .reading import ENCODINGS
+from . import catalog, exports, versions
+from .edit import TAKEN, EditForm
+from .models import Dataset, DatasetVersion
 
 log = logging.getLogger(__name__)
 
-STORAGE_FULL = gettext_lazy(
-    "The portal's storage is full, so your file was not stored and nothing was saved. "
-    "Please tell the portal staff; once they have made room, upload it again."
-)
 EXPORT_FAILED = gettext_lazy(
     "The portal could not make the file just now. "
     "Please try again in a moment, and tell the portal staff if it keeps happening."
 )
-STORAGE_FAILED = gettext_lazy(
-    "The portal could not store your file just now, and nothing was saved. "
-    "Please try again in a moment, and tell the portal staff if it keeps happening."
+VERSION_MISSING = gettext_lazy(
+    "The file of this version is missing, so it cannot be restored. Please tell the portal staff."
 )
-
-
-# What a stored file was, in the partner's words (Layout.source words it for the log).
-SOURCES = {
-    "\t": gettext_lazy("tab-separated text in {encoding}"),
-    ",": gettext_lazy("comma-separated text in {encoding}"),
-    ";": gettext_lazy("semicolon-separated text in {encoding}"),
-    "|": gettext_lazy("pipe-separated text in {encoding}"),
-}
-
-
-def _source(layout):
-    if layout.kind == "parquet":
-        return "Parquet"
-    return SOURCES[layout.delimiter].format(encoding=ENCODINGS[layout.encoding])
 
 
 @login_required
@@ -65,53 +44,18 @@ def home(request):
 
 
 @partner_required
-@require_http_methods(["GET", "POST"])
-def upload(request):
-    if request.method == "GET":
-        return render(request, "datasets/upload.html", {"form": UploadForm(partner=request.partner)})
-    form = UploadForm(request.POST, request.FILES, partner=request.partner)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            dataset = ingest.store(
-                data["file"].temporary_file_path(),
-                data["layout"],
-                request.partner,
-                name=data["name"],
-                description=data["description"],
-                uploaded_by=request.user,
-            )
-        except IntegrityError:
-            form.add_error("name", gettext("You already have a dataset named “{name}”.").format(name=data["name"]))
-        except ingest.IngestError as error:
-            log.warning("Storing an upload for %s failed: %s", request.partner.slug, error)
-            form.add_error("file", str(error))
-        except OSError as error:
-            # The partner's file is fine: the trouble is on our side. The details (error number,
-            # server paths) go to the log, plain words to the partner.
-            log.exception("Storing an upload for %s failed", request.partner.slug)
-            form.add_error("file", STORAGE_FULL if error.errno in (errno.ENOSPC, errno.EDQUOT) else STORAGE_FAILED)
-        else:
-            layout = data["layout"]
-            rows = ngettext("{count} row", "{count} rows", layout.rows).format(count=number(layout.rows))
-            columns = ngettext("{count} column", "{count} columns", len(layout.columns)).format(
-                count=number(len(layout.columns))
-            )
-            messages.success(
-                request,
-                gettext("Stored “{name}”: {rows}, {columns} ({source}).").format(
-                    name=dataset.name, rows=rows, columns=columns, source=_source(layout)
-                ),
-            )
-            return redirect("home")
-    return render(request, "datasets/upload.html", {"form": form})
-
-
-@partner_required
 def detail(request, pk):
     dataset = get_object_or_404(Dataset.objects.select_related("uploaded_by"), pk=pk, partner_id=request.partner.id)
     rows = exports.preview(dataset.file) if dataset.file.exists() else None
-    context = {"dataset": dataset, "preview": rows, "excel_refusal": exports.excel_refusal(dataset.rows, len(dataset.columns))}
+    kept = [(version, exports.excel_refusal(version.rows, len(version.columns)))
+            for version in dataset.versions.select_related("uploaded_by")]
+    context = {
+        "dataset": dataset,
+        "preview": rows,
+        "excel_refusal": exports.excel_refusal(dataset.rows, len(dataset.columns)),
+        "versions": kept,
+        "versions_kept": settings.DATASET_VERSIONS_KEPT,
+    }
     return render(request, "datasets/detail.html", context)
 
 
@@ -121,7 +65,26 @@ def download(request, pk):
     (?format=). One that cannot be made as asked sends the partner back to the dataset's page,
     which says why."""
     dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
-    if not dataset.file.exists():
+    return _send(request, dataset, dataset, dataset.name)
+
+
+@partner_required
+def download_version(request, pk, number):
+    """An earlier version of the dataset as a file, as `download` makes the current one; its name
+    says which version it is."""
+    version = get_object_or_404(
+        DatasetVersion.objects.select_related("dataset"), dataset_id=pk, dataset__partner_id=request.partner.id,
+        number=number,
+    )
+    dataset = version.dataset
+    name = gettext("{name} (version {number})").format(name=dataset.name, number=version.number)
+    return _send(request, dataset, version, name)
+
+
+def _send(request, dataset, stored, name):
+    """The download of `stored` (the dataset itself or one of its versions) under the file name
+    `name`, in the format the request asks for."""
+    if not stored.file.exists():
         raise Http404(gettext("The file of this dataset is missing."))
     chosen = request.GET.get("format", exports.DEFAULT_FORMAT)
     if chosen not in exports.FORMATS:
@@ -130,20 +93,68 @@ def download(request, pk):
     try:
         if chosen == "xlsx":
             # Made whole before it is sent, on the upload folder's disk: /tmp is memory.
-            workbook = exports.xlsx_file(dataset.file, dataset.name, settings.FILE_UPLOAD_TEMP_DIR)
+            workbook = exports.xlsx_file(stored.file, dataset.name, settings.FILE_UPLOAD_TEMP_DIR)
             response = FileResponse(workbook, content_type=form.content_type)
         else:
-            chunks = exports.csv_chunks(dataset.file, "cp949" if chosen == "cp949" else "utf-8")
+            chunks = exports.csv_chunks(stored.file, "cp949" if chosen == "cp949" else "utf-8")
             response = StreamingHttpResponse(chunks, content_type=form.content_type)
     except exports.ExportRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("dataset_detail", pk=dataset.pk)
     except OSError:
-        log.exception("Making the %s download of dataset %s failed", chosen, dataset.pk)
+        log.exception("Making the %s download of %s (dataset %s) failed", chosen, stored.path, dataset.pk)
         messages.error(request, EXPORT_FAILED)
         return redirect("dataset_detail", pk=dataset.pk)
-    response["Content-Disposition"] = exports.attachment(exports.download_name(dataset.name, form.suffix))
+    response["Content-Disposition"] = exports.attachment(exports.download_name(name, form.suffix))
+    record(Event.DATASET_DOWNLOADED, request=request, partner=request.partner, target=name, detail=chosen)
     return response
+
+
+@partner_required
+@require_POST
+def restore_version(request, pk, number):
+    """Makes an earlier version the dataset's current file; the current one becomes a version."""
+    version = get_object_or_404(
+        DatasetVersion.objects.select_related("dataset"), dataset_id=pk, dataset__partner_id=request.partner.id,
+        number=number,
+    )
+    if not version.file.exists():
+        messages.error(request, VERSION_MISSING)
+        return redirect("dataset_detail", pk=pk)
+    try:
+        dataset = versions.restore(version.dataset, number)
+    except (Dataset.DoesNotExist, DatasetVersion.DoesNotExist):
+        # Restored, pruned or deleted by another request in the meantime.
+        raise Http404(gettext("This dataset has no such version.")) from None
+    messages.success(
+        request,
+        gettext("Version {number} of “{name}” is the current one again.").format(number=number, name=dataset.name),
+    )
+    return redirect("dataset_detail", pk=pk)
+
+
+@partner_required
+@require_http_methods(["GET", "POST"])
+def edit(request, pk):
+    dataset = get_object_or_404(Dataset, pk=pk, partner_id=request.partner.id)
+    if request.method == "GET":
+        form = EditForm(initial={"name": dataset.name, "description": dataset.description}, dataset=dataset)
+        return render(request, "datasets/edit.html", {"dataset": dataset, "form": form})
+    form = EditForm(request.POST, dataset=dataset)
+    if form.is_valid():
+        dataset.name = form.cleaned_data["name"]
+        dataset.description = form.cleaned_data["description"]
+        try:
+            with transaction.atomic():
+                # Only the words: a version stored meanwhile keeps its file.
+                dataset.save(update_fields=["name", "description"])
+        except IntegrityError:
+            form.add_error("name", TAKEN.format(name=dataset.name))
+        else:
+            messages.success(request, gettext("Saved “{name}”.").format(name=dataset.name))
+            return redirect("dataset_detail", pk=dataset.pk)
+        dataset.refresh_from_db(fields=["name", "description"])
+    return render(request, "datasets/edit.html", {"dataset": dataset, "form": form})
 
 
 @partner_required

@@ -35,6 +35,7 @@ class PartnerRef:
     slug: str
     name: str
     active: bool
+    require_mfa: bool = False
 
 
 def _partner_key(slug):
@@ -51,7 +52,7 @@ def partner_by_slug(slug):
     ref = cache.get(key)
     if ref is None:
         partner = Partner.objects.filter(slug=slug).first()
-        ref = PartnerRef(partner.id, partner.slug, partner.name, partner.active) if partner else False
+        ref = PartnerRef(partner.id, partner.slug, partner.name, partner.active, partner.require_mfa) if partner else False
         cache.set(key, ref, TIMEOUT)
     return ref or None
 
@@ -72,6 +73,12 @@ def acting_partner(request):
     if not user.is_authenticated:
         return None
     slug = request.session.get(SESSION_KEY) if user.is_staff else _membership(user.pk)[0]
+    return partner_by_slug(slug) if slug else None
+
+
+def membership_partner(user):
+    """The partner a user belongs to (a PartnerRef), whoever they act as; None for none."""
+    slug = _membership(user.pk)[0]
     return partner_by_slug(slug) if slug else None
 
 

@@ -20,8 +20,8 @@ class MemberInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "active"]
-    list_filter = ["active"]
+    list_display = ["name", "slug", "active", "require_mfa"]
+    list_filter = ["active", "require_mfa"]
     search_fields = ["name", "slug"]
     inlines = [MemberInline]
 

@@ -13,6 +13,9 @@ class Partner(models.Model):
     slug = models.CharField(max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     active = models.BooleanField(default=True, help_text="Inactive partners can no longer reach their data.")
+    require_mfa = models.BooleanField(
+        default=False, help_text="Its people must set up a second factor (an authenticator app) to sign in."
+    )
 
     class Meta:
         ordering = ["name"]

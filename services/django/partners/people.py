@@ -4,6 +4,9 @@ both go through these functions, so both refuse the same things with the same wo
 An invitee is an active user without a usable password: nobody can log in as them until they
 set one through their link (accounts.links). Deactivating a user ends their sessions at their
 next request (Django no longer authenticates them) and makes their links do nothing.
+
+Each change is an audit event: made in the portal, it names who did it and from where (the
+request being served); made by a command, it names nobody.
 """
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import ASCIIUsernameValidator
@@ -11,6 +14,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy
+
+from accounts import second_factor
+from audit.models import Event
+from audit.trail import record
 
 from .models import Membership
 
@@ -54,6 +61,7 @@ def invite(partner, username, email="", role=Membership.MEMBER):
     except IntegrityError:
         # The same username taken by another request between the check and the save.
         raise _taken(username) from None
+    record(Event.INVITED, partner=partner, target=username, detail=role)
     return user
 
 
@@ -61,3 +69,27 @@ def set_active(user, active):
     """Deactivates the user (their sessions end at their next request), or activates them again."""
     user.is_active = active
     user.save(update_fields=["is_active"])
+    record(Event.REACTIVATED if active else Event.DEACTIVATED, partner=_partner(user), target=user.get_username())
+
+
+def set_role(membership, role):
+    membership.role = role
+    membership.save()  # save(), not update(): the signal drops the cached role
+    record(Event.ROLE_CHANGED, partner=membership.partner, target=membership.user.get_username(), detail=role)
+
+
+def reset_second_factor(user):
+    """Removes the user's authenticator and recovery codes (a lost phone): they sign in with the
+    password and, where a factor is required, set up a new one at once."""
+    second_factor.reset(user)
+    record(Event.FACTOR_RESET, partner=_partner(user), target=user.get_username())
+
+
+def link_made(user):
+    """An invitation or reset link was made for the user (the link itself is never recorded)."""
+    record(Event.LINK_MADE, partner=_partner(user), target=user.get_username())
+
+
+def _partner(user):
+    membership = Membership.objects.filter(user=user).select_related("partner").first()
+    return membership.partner if membership else None

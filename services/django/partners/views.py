@@ -8,10 +8,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import links
+from accounts import links, second_factor
 from accounts.language import saved_language
 from accounts.sessions import ticket_for
+from audit.models import Event
+from audit.trail import record
 
 from . import people as people_of
 from .access import SESSION_KEY, acting_partner, people_admin_required
@@ -26,7 +29,8 @@ from .models import Membership, Partner
 def auth_check(request):
     """nginx's gate for /app/: 200 names the partner and user, the session's ticket (for the
     analytics' checks on every rerun) and the user's language, 401 asks for a login, 403 refuses."""
-    if not request.user.is_authenticated:
+    # A session owing its second factor is sent to sign in, which leads it to the code step.
+    if not request.user.is_authenticated or second_factor.pending(request):
         return HttpResponse(status=401)
     partner = acting_partner(request)
     if partner is None or not partner.active:
@@ -47,6 +51,8 @@ def act_as(request):
     if form.is_valid():
         partner = form.cleaned_data["partner"]
         request.session[SESSION_KEY] = partner.slug
+        # The partner's own trail shows that staff now see its data.
+        record(Event.ACTED_AS, request=request, partner=partner)
         messages.success(request, gettext("You now act as {partner}.").format(partner=partner.name))
     else:
         request.session.pop(SESSION_KEY, None)
@@ -55,7 +61,12 @@ def act_as(request):
 
 def _people_page(request, form, status=200):
     memberships = Membership.objects.filter(partner_id=request.partner.id).select_related("user")
-    memberships = memberships.order_by("user__username")
+    memberships = list(memberships.order_by("user__username"))
+    with_factor = set(
+        TOTPDevice.objects.filter(user_id__in=[m.user_id for m in memberships], confirmed=True).values_list("user_id", flat=True)
+    )
+    for membership in memberships:
+        membership.has_factor = membership.user_id in with_factor
     context = {
         "partner": request.partner, "memberships": memberships, "form": form,
         "mail_enabled": settings.EMAIL_ENABLED, "hours": settings.INVITE_LINK_HOURS,
@@ -84,6 +95,7 @@ def _link_page(request, user, kind, language):
     """The page that hands out a fresh link: mailed when mail is configured and the user has an
     address, and shown only when it was not: the admin then holds no key to a colleague's account."""
     link = links.link_for(user, request)
+    people_of.link_made(user)
     mailed = links.send(user, kind, link, language)
     context = {
         "partner": request.partner, "person": user, "kind": kind, "hours": settings.INVITE_LINK_HOURS,
@@ -133,5 +145,19 @@ def deactivate(request, user_id):
     else:
         people_of.set_active(user, False)
         done = gettext("{username} is deactivated and can no longer log in.")
+        messages.success(request, done.format(username=user.get_username()))
+    return redirect("people")
+
+
+@people_admin_required
+@require_POST
+def reset_factor(request, user_id):
+    """A colleague lost their authenticator: they sign in with their password and set one up anew."""
+    user = _colleague(request, user_id)
+    if not second_factor.has_device(user):
+        messages.info(request, gettext("{username} has no second factor to reset.").format(username=user.get_username()))
+    else:
+        people_of.reset_second_factor(user)
+        done = gettext("The second factor of {username} is reset: they set up a new one at their next sign-in.")
         messages.success(request, done.format(username=user.get_username()))
     return redirect("people")

@@ -34,10 +34,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "partners",
     "datasets",
     "monitoring",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -46,11 +50,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Keeps the request for audit events recorded from model signals (audit.trail).
+    "audit.trail.RequestMiddleware",
     # After the user is known: a language saved on the account comes first.
     "accounts.language.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages: a session it ends leaves a word on the login page.
     "accounts.sessions.SessionLifetimeMiddleware",
+    # After the sessions' end: a session that only passed the password goes to its code step.
+    "accounts.second_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -152,6 +160,19 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="")
 if EMAIL_ENABLED and not DEFAULT_FROM_EMAIL:
     raise ImproperlyConfigured("EMAIL_HOST is set: set DEFAULT_FROM_EMAIL, the address mail comes from, too")
 
+# The second factor (accounts.second_factor): staff always need one; a partner's people when
+# their partner requires it, or everybody's when this is on.
+PORTAL_REQUIRE_MFA = env.boolean("PORTAL_REQUIRE_MFA", default=False)
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = "Partner portal"
+# Wrong codes count in the login lockout, atomically across workers; django-otp's own
+# per-device delay would also refuse a right code after a typo, for no gain.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
+# Audit events (audit.trail) older than this are removed.
+AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", default=365, minimum=1)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -200,6 +221,9 @@ DATASET_MAX_CELL_BYTES = env.integer("DATASET_MAX_CELL_BYTES", default=65536, mi
 DATASET_MAX_MEMORY_MB = env.integer("DATASET_MAX_MEMORY_MB", default=128, minimum=1)
 # The memory of the child process that reads one upload (datasets.ingest; at most two at once).
 DATASET_INGEST_MEMORY_MB = env.integer("DATASET_INGEST_MEMORY_MB", default=320, minimum=64)
+# Earlier files of each dataset kept for download and restore when a new version replaces one
+# (datasets.versions); 0 keeps none.
+DATASET_VERSIONS_KEPT = env.integer("DATASET_VERSIONS_KEPT", default=5, minimum=0)
 
 # The probes' load snapshots (a volume every container writes) and how often they come; the ops
 # page and `recordload` read them. The probe reads the same variables with the same defaults.

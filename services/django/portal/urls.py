@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from accounts import api as account_api
 from accounts.forms import AdminLoginForm
+from audit import views as audit_views
 from datasets import api, views as dataset_views
 from monitoring import api as monitoring_api
 from partners import views as partner_views
@@ -27,6 +28,8 @@ urlpatterns = [
     path("partners/people/invite/", partner_views.invite, name="people_invite"),
     path("partners/people/<int:user_id>/reset-link/", partner_views.reset_link, name="people_reset_link"),
     path("partners/people/<int:user_id>/deactivate/", partner_views.deactivate, name="people_deactivate"),
+    path("partners/people/<int:user_id>/reset-factor/", partner_views.reset_factor, name="people_reset_factor"),
+    path("partners/trail/", audit_views.trail, name="trail"),
     path("ops/", include("monitoring.urls")),
     # Reached by nginx's auth_request only; nginx does not expose /auth/ to clients.
     path("auth/check", partner_views.auth_check, name="auth_check"),
@@ -37,6 +40,7 @@ urlpatterns = [
     path("internal/load", monitoring_api.store_snapshot, name="internal_load"),
     path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
     path("internal/sessions/<str:ticket>/language", account_api.session_language, name="internal_session_language"),
+    path("internal/sessions/<str:ticket>/events", account_api.session_event, name="internal_session_event"),
 ]
 
 if settings.DEBUG_TOOLBAR:

@@ -11,9 +11,14 @@ Rules (levels from the environment, see `Thresholds`):
   The largest, when above N, is the advice. When the busiest replica holds more sessions than
   the level while all of them would fit, the sessions are unevenly spread: routing keeps each
   client address (or, with STREAMLIT_ROUTING=user, each user) on its replica, so more replicas
-  only take other clients; the advice says so, and names STREAMLIT_ROUTING=user where it helps. It never advises fewer replicas: a replica's memory has a fixed base that the
-  even-spread estimate ignores, and a spare replica is what keeps sessions alive when another
-  one dies.
+  only take other clients; the advice says so, and names STREAMLIT_ROUTING=user where it helps.
+  Where the replica counts its sessions per client address (`sessions_by_address`) and one
+  address alone holds more than the level, the advice names that address instead: under address
+  routing more replicas will not spread those sessions, whatever the other figures say.
+  It never advises fewer replicas: a replica's memory has a fixed base that the even-spread
+  estimate ignores, and a spare replica is what keeps sessions alive when another one dies.
+  `streamlit_need` is that estimate with its figures; ops/autoscale removes a replica only when
+  it stayed below the replicas running for a whole cool-down and the advice says "enough".
 - django: CPU past its level means the container's cores are saturated, and more workers would
   only queue on them: raise its CPU limit or add another host. Workers nearly all busy (CPU used
   past the level of one core per worker) while cores sit idle means the workers are the limit:
@@ -157,15 +162,35 @@ def snapshot_warnings(snapshot: dict, thresholds: Thresholds) -> list[Said]:
     return warnings
 
 
+@dataclass(frozen=True)
+class StreamlitNeed:
+    """The replicas the load of the streamlit snapshots needs, and the figures that decided it:
+    what the advice says and what ops/autoscale acts on (one rule for both)."""
+
+    replicas: int  # running (reporting) now
+    needed: int  # the largest of the estimates below, at least 1
+    sessions: int
+    busiest_cpu_percent: float
+    busiest_memory_percent: float | None
+    thresholds: Thresholds
+
+
+def streamlit_need(snapshots: list[dict], thresholds: Thresholds) -> StreamlitNeed:
+    replicas = len(snapshots)
+    busiest = _Load.busiest(snapshots)
+    sessions = sum(snapshot["sessions"] or 0 for snapshot in snapshots)
+    needed = [1, math.ceil(sessions / thresholds.sessions_per_replica)]
+    if busiest.memory_percent is not None:
+        needed.append(math.ceil(replicas * busiest.memory_percent / thresholds.mem_warn_percent))
+    needed.append(math.ceil(replicas * busiest.cpu_percent / thresholds.cpu_warn_percent))
+    return StreamlitNeed(replicas, max(needed), sessions, busiest.cpu_percent, busiest.memory_percent, thresholds)
+
+
 def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds) -> ServiceAdvice:
     replicas = len(snapshots)
     busiest = _Load.busiest(snapshots)
     sessions = [snapshot["sessions"] or 0 for snapshot in snapshots]
-    needed = [1, math.ceil(sum(sessions) / thresholds.sessions_per_replica)]
-    if busiest.memory_percent is not None:
-        needed.append(math.ceil(replicas * busiest.memory_percent / thresholds.mem_warn_percent))
-    needed.append(math.ceil(replicas * busiest.cpu_percent / thresholds.cpu_warn_percent))
-    target = max(needed)
+    target = streamlit_need(snapshots, thresholds).needed
 
     most = max(snapshots, key=lambda snapshot: snapshot["sessions"] or 0)
     figures = {"service": service, "replicas": replicas, "sessions": sum(sessions), "load": busiest.describe()}
@@ -176,7 +201,16 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
     actions = []
     if target > replicas:
         actions.append(_scale_to(target))
-    if replicas > 1 and max(sessions) > thresholds.sessions_per_replica and target <= replicas:
+    crowd = _one_address_crowd(most, thresholds)
+    if crowd:
+        address, from_one = crowd
+        actions.append(Said(
+            "{from_one} of the {held} sessions on {replica} come from one client address ({address}): routing "
+            "keeps an address on one replica, so more replicas will not spread them; STREAMLIT_ROUTING=user "
+            "spreads the people behind one address",
+            from_one=from_one, held=most["sessions"] or 0, replica=name_of(most), address=address,
+        ))
+    elif replicas > 1 and max(sessions) > thresholds.sessions_per_replica and target <= replicas:
         piled = {"replica": name_of(most), "held": max(sessions), "sessions": sum(sessions),
                  "level": thresholds.sessions_per_replica}
         if thresholds.routing == "user":
@@ -193,6 +227,17 @@ def advise_streamlit(service: str, snapshots: list[dict], thresholds: Thresholds
     return ServiceAdvice(
         service, replicas, _warnings(snapshots, thresholds), summary, tuple(actions), target if target > replicas else None
     )
+
+
+def _one_address_crowd(snapshot: dict, thresholds: Thresholds) -> tuple[str, int] | None:
+    """(address, sessions) when one client address alone holds more of the replica's sessions
+    than a replica should: under address routing no number of replicas spreads those. Not under
+    STREAMLIT_ROUTING=user, which spreads one address's people already."""
+    by_address = snapshot.get("sessions_by_address") or {}
+    if thresholds.routing == "user" or not by_address:
+        return None
+    address, count = max(by_address.items(), key=lambda item: item[1])
+    return (address, count) if count > thresholds.sessions_per_replica else None
 
 
 def _scale_to(target: int) -> Said:

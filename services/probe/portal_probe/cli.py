@@ -1,4 +1,6 @@
-"""Command line: `check SERVICE` for the Docker healthcheck, `report SERVICE` for load snapshots."""
+"""Command line: `check SERVICE` for the Docker healthcheck, `report SERVICE` for load snapshots,
+`sessions` for the partner sessions a streamlit replica holds now (ops/scale waits on it while the
+replica drains)."""
 
 import argparse
 import json
@@ -10,7 +12,7 @@ from pathlib import Path
 from portal_probe.cgroup import DEFAULT_ROOT, CgroupError
 from portal_probe.health import run_check
 from portal_probe.processes import ProcessRecord, read_process_table
-from portal_probe.report import Reporter, run_report_loop
+from portal_probe.report import STREAMLIT_PORT, Reporter, count_established, read_tcp_connections, run_report_loop
 from portal_probe.settings import SERVICES, Settings, SettingsError
 
 EXIT_OK, EXIT_FAIL = 0, 1
@@ -24,6 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     report = commands.add_parser("report", help="write a JSON load snapshot every PROBE_INTERVAL seconds")
     report.add_argument("service", choices=SERVICES)
     report.add_argument("--once", action="store_true", help="print one snapshot to stdout and exit")
+    commands.add_parser("sessions", help="print how many sessions this streamlit replica holds now")
     return parser.parse_args(argv)
 
 
@@ -35,6 +38,10 @@ def main(
     cgroup_root: Path = DEFAULT_ROOT,
 ) -> int:
     args = parse_args(argv)
+    if args.command == "sessions":
+        # Counted as the snapshots count them, without waiting for a CPU window.
+        print(count_established(read_tcp_connections(), local_port=STREAMLIT_PORT))
+        return EXIT_OK
     try:
         settings = Settings.from_env(environ)
         if args.command == "check":

@@ -24,6 +24,7 @@ from portal_probe.health import HealthResult, run_check
 from portal_probe.latency import latency_report
 from portal_probe.names import container_name
 from portal_probe.processes import ProcessRecord
+from portal_probe.replica import read_peers
 from portal_probe.settings import Settings
 
 STREAMLIT_PORT = 8501
@@ -136,6 +137,8 @@ class Reporter:
         self.previous_cpu = current_cpu
         if self.service == "nginx":
             snapshot["latency"] = latency_report()
+        if self.service == "streamlit":
+            snapshot["sessions_by_address"] = read_peers()
         return snapshot
 
 

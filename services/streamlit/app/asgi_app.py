@@ -7,5 +7,6 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from analytics.media_guard import MediaGuard
+from analytics.peers import WebsocketPeers
 
-app = st.App("streamlit_app.py", middleware=[Middleware(MediaGuard)])
+app = st.App("streamlit_app.py", middleware=[Middleware(WebsocketPeers), Middleware(MediaGuard)])

@@ -2,11 +2,12 @@
 
 It learns who is asking and checks that their sign-in still holds (nothing below the gate runs
 otherwise), draws the sidebar, and hands over to the page the partner picked. While the tab
-sits idle, a fragment keeps checking the sign-in.
+sits idle, a fragment keeps checking the sign-in, and another tells the partner when this
+replica is about to be retired.
 """
 import streamlit as st
 
-from analytics import ui
+from analytics import drain, ui
 from analytics.i18n import _
 
 # The page's title is set by ui once the portal has said which language the partner reads.
@@ -26,4 +27,5 @@ page = st.navigation(
 )
 ui.sidebar(portal)
 ui.watch_session()
+drain.notice()
 page.run()

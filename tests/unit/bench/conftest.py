@@ -99,6 +99,17 @@ def sample_results():
                 },
             },
         },
+        "uploads": {
+            "rows": 100_000,
+            "files": {
+                kind: {"kind": kind, "rows": 100_000, "file_bytes": size, "kinds": {"일자": "date", "금액": "integer"},
+                       "preview_ms": preview, "store_ms": store, "peak_bytes": peak * 2**20, "child_limit_mb": 320}
+                for kind, size, preview, store, peak in (("xlsx", 2_785_095, 2700.0, 780.0, 178),
+                                                         ("csv", 4_578_922, 1350.0, 690.0, 156))
+            },
+        },
+        "autoscaling": {"sessions": 3, "mark": 2, "cooldown": 30, "out_seconds": 26.34, "in_seconds": 61.0,
+                        "opened": 3, "lost_out": 0, "kept_in": 1, "lost_in": 0, "rounds": 30},
     }
 
 

@@ -160,3 +160,21 @@ def test_every_fragment_of_the_template_is_one_the_code_can_pick():
     unused = [name for name in document.fragments()
               if f'"{name}"' not in source and not name.startswith("step_")]
     assert unused == []
+
+
+def test_the_uploads_section_gives_each_files_waits_memory_and_ratios(results):
+    text = document.render(results)
+
+    section = text[text.index("## 8. Uploads"):]
+    assert "| Excel workbook (.xlsx) | 2.7 MiB | 2.70 s | 780 ms | 178 MiB | 55.6 % |" in section
+    assert "| CSV, CP949, Korean forms | 4.4 MiB | 1.35 s | 690 ms | 156 MiB | 48.8 % |" in section
+    assert "The workbook's preview takes 2.00× the CSV's; storing the CSV takes 0.51× its preview." in section
+
+
+def test_the_autoscaling_section_gives_the_step_to_serving_and_the_sessions_lost(results):
+    text = document.render(results)
+
+    section = text[text.index("## 9. Autoscaling"):]
+    assert "one more than the autoscaler's session mark (2, lowered for this run)" in section
+    assert "| scale-out: from the step to the new replica in nginx's upstream | 26.3 | 3 | 0 |" in section
+    assert "| scale-in: from the load's end to one replica again | 61.0 | 1 | 0 |" in section

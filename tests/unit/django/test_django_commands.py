@@ -147,12 +147,14 @@ def test_importdataset_replaces_only_when_asked(acme, tmp_path, datasets_dir):
         run("importdataset", "acme", str(source), "--name", "Data")
 
     source.write_bytes(b"a\n1\n2\n")
-    assert "Replaced 'Data'" in run("importdataset", "acme", str(source), "--name", "Data", "--replace")
+    assert "Stored a new version of 'Data'" in run("importdataset", "acme", str(source), "--name", "Data", "--replace")
 
     replaced = Dataset.objects.get()
     assert (replaced.id, replaced.description, replaced.rows) == (first.id, "Kept", 2)
     assert replaced.sha256 != first.sha256 and replaced.path != first.path
-    assert files_in(datasets_dir) == [replaced.path]
+    # The replaced data stays as the dataset's earlier version.
+    assert [(v.number, v.path, v.rows) for v in replaced.versions.all()] == [(1, first.path, 1)]
+    assert files_in(datasets_dir) == sorted([first.path, replaced.path])
 
 
 def test_the_version_stays_when_the_same_data_comes_again(acme, tmp_path):

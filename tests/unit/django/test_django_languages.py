@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import translation
-from django_helpers import PASSWORD, logged_in, make_user
+from django_helpers import PASSWORD, PREVIEW, choose_file, logged_in, make_user, upload
 
 from accounts.models import Preferences
 from portal import formats
@@ -200,9 +200,7 @@ def test_the_analytics_switcher_needs_the_token_and_a_live_session(alice):
 
 def test_korean_pages_messages_and_errors(alice, alice_client):
     korean = {"accept-language": "ko"}
-    uploaded = alice_client.post(
-        "/datasets/upload/", {"file": SimpleUploadedFile("sales.csv", b"a,b\n1,2\n3,4\n")}, headers=korean, follow=True
-    )
+    uploaded = upload(alice_client, b"a,b\n1,2\n3,4\n", filename="sales.csv", headers=korean, follow=True)
     html = uploaded.content.decode()
     assert "“sales”을(를) 저장했습니다: 2행, 2열" in html
     assert "CSV 내려받기" in html and "분석 열기" in html
@@ -263,9 +261,19 @@ def test_numbers_have_thousands_separators(value, expected):
             assert formats.number(value) == expected
 
 
+def test_an_uploads_preview_speaks_korean(alice_client):
+    korean = {"accept-language": "ko"}
+    choose_file(alice_client, "일자,금액\n2025.01.01,\"1,000\"\n2025.01.02,미정\n".encode(), headers=korean)
+
+    html = alice_client.get(PREVIEW, headers=korean).content.decode()
+
+    assert "저장하기 전에 확인" in html and "날짜" in html and "텍스트" in html
+    assert "Check before storing" not in html and "Whole number" not in html
+
+
 def test_the_dataset_list_shows_time_with_zone_and_grouped_numbers(alice_client, settings):
     settings.TIME_ZONE = "Asia/Seoul"
-    alice_client.post("/datasets/upload/", {"file": SimpleUploadedFile("big.csv", b"n\n" + b"1\n" * 1234)})
+    upload(alice_client, b"n\n" + b"1\n" * 1234, filename="big.csv")
 
     korean, english = page(alice_client, accept="ko"), page(alice_client, accept="en")
 

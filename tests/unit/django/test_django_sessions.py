@@ -3,7 +3,7 @@ session behind it: the tab asks on every rerun with the ticket the gate handed i
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django_helpers import PASSWORD
+from django_helpers import PASSWORD, verify_second_factor
 
 from accounts import sessions
 from accounts.models import PortalSession
@@ -132,6 +132,7 @@ def test_a_deactivated_partner_is_reported(acme, alice):
 
 def test_staff_switching_partner_changes_the_partner_the_ticket_maps_to(staff, acme, globex):
     client = sign_in("stella")
+    verify_second_factor(client, staff)  # staff must give one before the gate lets them by
     client.post("/partners/act-as/", {"partner": "acme"})
     handed = ticket(client)
 
@@ -207,6 +208,7 @@ def test_the_session_api_ends_an_idle_session_for_the_portal_too(alice, clock):
 
 def test_recording_activity_never_writes_over_what_another_request_saved(staff, acme, globex, clock):
     client = sign_in("stella")
+    verify_second_factor(client, staff)  # staff must give one before the gate lets them by
     client.post("/partners/act-as/", {"partner": "acme"})
     handed = ticket(client)
     # A request of the same session that read it before the switch below, and records its

@@ -85,7 +85,8 @@ def test_storing_inside_another_transaction_is_refused(acme, datasets_dir):
     assert files_in(datasets_dir) == []
 
 
-def test_a_replaced_file_goes_only_after_the_commit(acme, datasets_dir):
+def test_a_replaced_file_kept_as_no_version_goes_only_after_the_commit(acme, datasets_dir, settings):
+    settings.DATASET_VERSIONS_KEPT = 0
     old = store(acme)
     old_path = old.path
 
@@ -95,3 +96,4 @@ def test_a_replaced_file_goes_only_after_the_commit(acme, datasets_dir):
     assert files_in(datasets_dir) == [new.path]
     assert new.path != old_path
     assert not os.path.exists(datasets_dir / old_path)
+    assert not new.versions.exists()

@@ -25,7 +25,7 @@ BAD_FILES = {
         b"a,b\n" + b"1,2\n" * 3000 + b"3,\x004\n",
         "Line 3002, column 3: a NUL byte",
     ),
-    "excel workbook": (b"PK\x03\x04" + bytes(40), "This is an Excel workbook"),
+    "excel workbook": (b"PK\x03\x04" + bytes(40), "looks like an Excel workbook but cannot be read"),
     "ragged, value missing": (
         b"a,b,c\n1,2,3\n4,5\n",
         "Line 3, column 3: this row has 2 values, but the header (line 1) names 3 columns; \u201cc\u201d is missing.",
@@ -281,8 +281,8 @@ def test_every_upload_streams_through_a_file_in_the_upload_folder(alice_client, 
     else:
         content = parquet_bytes(pa.table({"도시": ["서울"] * 5000, "값": list(range(5000))}))
     read_from = []
-    real_inspect = ingest.inspect
-    monkeypatch.setattr(ingest, "inspect", lambda path: read_from.append(Path(path)) or real_inspect(path))
+    real_examine = ingest.examine
+    monkeypatch.setattr(ingest, "examine", lambda path, options: read_from.append(Path(path)) or real_examine(path, options))
 
     response = upload(alice_client, content, filename=f"big.{kind}")
 
@@ -290,7 +290,8 @@ def test_every_upload_streams_through_a_file_in_the_upload_folder(alice_client, 
     assert read_stored(Dataset.objects.get(), datasets_dir).num_rows == 5000
     (spooled,) = read_from
     assert spooled.parent == upload_dir
-    assert not spooled.exists(), "gone once the request is over"
+    assert not spooled.exists(), "gone once the upload is stored"
+    assert list(upload_dir.glob(".pending-*")) == []
 
 
 def test_a_name_taken_by_the_partner_is_refused(alice_client, datasets_dir):

@@ -84,6 +84,25 @@ def test_a_port_in_use_is_named(created):
             envfile.check(created)
 
 
+@pytest.mark.parametrize("assignment, message", [
+    ("STREAMLIT_MAX_REPLICAS=0", "between 1 and 32"),
+    ("AUTOSCALE_COOLDOWN_SECONDS=soon", "must be a whole number"),
+    ("STREAMLIT_DRAIN_SECONDS=-5", "must be a whole number"),
+])
+def test_autoscale_and_drain_settings_are_checked(assignment, message):
+    name, _, value = assignment.partition("=")
+    assert message in envfile.SCHEMA[name](value)
+
+
+def test_a_minimum_above_the_maximum_is_refused(created):
+    envfile.set_value(created, "STREAMLIT_MIN_REPLICAS=3")
+    envfile.set_value(created, "STREAMLIT_MAX_REPLICAS=2")
+    with pytest.raises(envfile.EnvError, match="STREAMLIT_MIN_REPLICAS 3 is above STREAMLIT_MAX_REPLICAS 2"):
+        envfile.check(created, port_check=False)
+    envfile.set_value(created, "STREAMLIT_MAX_REPLICAS=3")
+    envfile.check(created, port_check=False)
+
+
 def test_set_value_changes_one_line_and_keeps_the_rest(created):
     before = created.read_text().splitlines()
     envfile.set_value(created, "STREAMLIT_REPLICAS=5")

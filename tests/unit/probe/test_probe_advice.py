@@ -2,7 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from portal_probe.advice import Thresholds, advise, latest_by_service, snapshot_warnings
+from portal_probe.advice import Thresholds, advise, latest_by_service, snapshot_warnings, streamlit_need
 from portal_probe.language import Said
 from portal_probe.settings import SettingsError
 
@@ -187,3 +187,40 @@ def test_thresholds_from_env():
 def test_malformed_threshold_names_the_variable():
     with pytest.raises(SettingsError, match="STREAMLIT_SESSIONS_PER_REPLICA must be a whole number"):
         Thresholds.from_env({"STREAMLIT_SESSIONS_PER_REPLICA": "ten"})
+
+
+def test_sessions_of_one_address_on_one_replica_say_more_replicas_will_not_spread_them():
+    # The 14 tabs from one address: 15 sessions on one replica, none on the other.
+    piled = snapshot(hostname="replica-1", sessions=15, sessions_by_address={"203.0.113.7": 14, "198.51.100.2": 1})
+    empty = snapshot(hostname="replica-2", sessions=0, sessions_by_address={})
+    advice = only_advice({"streamlit": [piled, empty]})
+    assert advice.scale_to is None
+    assert advice.recommendation.endswith(
+        "14 of the 15 sessions on replica-1 come from one client address (203.0.113.7): routing keeps "
+        "an address on one replica, so more replicas will not spread them; STREAMLIT_ROUTING=user spreads the "
+        "people behind one address"
+    )
+
+
+def test_one_address_past_the_level_on_a_single_replica_is_named_beside_the_scale_out():
+    crowded = snapshot(sessions=14, sessions_by_address={"203.0.113.7": 14})
+    advice = only_advice({"streamlit": [crowded]})
+    assert advice.scale_to == 2
+    assert [str(action).split(":")[0] for action in advice.actions] == [
+        "scale to 2 (ops/scale 2)", "14 of the 14 sessions on replica-1 come from one client address (203.0.113.7)"]
+
+
+def test_many_addresses_or_routing_by_user_name_no_address():
+    spread = snapshot(sessions=14, sessions_by_address={f"203.0.113.{n}": 1 for n in range(14)})
+    assert "client address (" not in only_advice({"streamlit": [spread]}).recommendation
+    one = snapshot(hostname="replica-1", sessions=15, sessions_by_address={"203.0.113.7": 15})
+    by_user = only_advice({"streamlit": [one, snapshot(hostname="replica-2")]}, Thresholds(routing="user"))
+    assert "client address (" not in by_user.recommendation
+    assert by_user.recommendation.endswith("so more replicas only take other users")
+
+
+def test_the_need_behind_the_advice_carries_its_figures():
+    need = streamlit_need([snapshot(sessions=12, cpu_percent=50.0), snapshot(sessions=9, memory_percent=70.0)],
+                          Thresholds())
+    assert (need.replicas, need.needed, need.sessions) == (2, 3, 21)
+    assert (need.busiest_cpu_percent, need.busiest_memory_percent) == (50.0, 70.0)

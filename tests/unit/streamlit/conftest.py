@@ -69,6 +69,7 @@ class FakePortal:
         self.accept_languages: list[str] = []
         self.saved_languages: list[tuple[str, str]] = []
         self.refuse_language = False
+        self.events: list[tuple[str, dict[str, str]]] = []
 
     def fetch_session(
         self, ticket: str, config: settings.Settings, activity: bool, accept_language: str = ""
@@ -87,6 +88,10 @@ class FakePortal:
         self.saved_languages.append((ticket, language))
         self.speak(language, ticket)
         portal_api._sessions.drop(ticket)
+
+    def record_event(self, ticket: str, event: dict[str, str], config: settings.Settings) -> bool:
+        self.events.append((ticket, event))
+        return True
 
     def fetch(self, slug: str, config: settings.Settings) -> portal_api.Catalog:
         self.calls.append(slug)
@@ -110,6 +115,7 @@ def portal(monkeypatch: pytest.MonkeyPatch, store: Path) -> FakePortal:
     monkeypatch.setattr(portal_api, "fetch_catalog", fake.fetch)
     monkeypatch.setattr(portal_api, "fetch_session", fake.fetch_session)
     monkeypatch.setattr(portal_api, "save_language", fake.save_language)
+    monkeypatch.setattr(portal_api, "record_event", fake.record_event)
     return fake
 
 

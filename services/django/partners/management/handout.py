@@ -2,12 +2,14 @@
 from django.conf import settings
 
 from accounts import links
+from partners import people
 
 
 def print_link(command, user, kind, language):
     """Prints the user's fresh link, and mails it where mail is configured and PORTAL_URL names
     the portal: a mail needs the whole address, a person at the terminal can add it."""
     link = links.link_for(user)
+    people.link_made(user)
     if not settings.PORTAL_URL:
         command.stdout.write(f"Link (PORTAL_URL is not set: put the portal's address in front): {link}")
         if settings.EMAIL_ENABLED and user.email:

@@ -208,6 +208,22 @@ def save_language(ticket: str, language: str, config: settings.Settings) -> None
     _sessions.drop(ticket)
 
 
+def record_event(ticket: str, event: dict[str, str], config: settings.Settings) -> bool:
+    """Hand the portal's audit trail an event of the session's user (a dataset opened, an
+    export made); whether the portal recorded it. Its failures are logged, never shown: the
+    partner's work goes on."""
+    url = f"{config.portal_internal_url}/internal/sessions/{quote(ticket, safe='')}/events"
+    try:
+        response = requests.post(url, json=event, headers=_headers(config), timeout=TIMEOUT_SECONDS)
+    except requests.RequestException as error:
+        log.warning("internal API unreachable for an audit event: %s", error)
+        return False
+    if response.status_code != 200:
+        log.warning("internal API answered %s to an audit event", response.status_code)
+        return False
+    return True
+
+
 def parse_catalog(payload: dict) -> Catalog:
     partner = payload["partner"]
     return Catalog(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 import streamlit as st
 
-from analytics import datasets, filters, formats, i18n, identity, portal_api, profile, settings
+from analytics import audit, datasets, filters, formats, i18n, identity, portal_api, profile, settings
 from analytics.i18n import N_, _
 
 PORTAL_URL = "/"
@@ -326,12 +326,14 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
     try:
         # Shown only when loading takes a moment: a dataset already in the cache returns at once.
         with st.spinner(_("Loading the dataset…")):
-            return datasets.load(
+            loaded = datasets.load(
                 config.datasets_dir, partner, info.path, info.version, config.dataset_limits, fetch
             )
     except datasets.DatasetError as error:
         st.error(_("The dataset “{name}” cannot be shown. {error}").format(name=literal(info.name), error=error))
         st.stop()
+    audit.opened(portal.who, info)
+    return loaded
 
 
 def dataset_caption(info: portal_api.DatasetInfo, data: datasets.LoadedDataset) -> None:

@@ -4,7 +4,7 @@ import functools
 
 import streamlit as st
 
-from analytics import aggregate, export, filters, i18n, media_guard, ui
+from analytics import aggregate, audit, export, filters, i18n, media_guard, ui
 from analytics.i18n import N_, _
 
 PREVIEW_ROWS = 20
@@ -51,7 +51,7 @@ else:
         # file is registered as this partner's: no other partner can fetch it by its URL.
         data=media_guard.owned(
             who.partner,
-            functools.partial(export.make, selection, form, info.name),
+            audit.exported(who, info.name, form, functools.partial(export.make, selection, form, info.name)),
             functools.partial(ui.still_signed_in, who),
         ),
         file_name=export.file_name(info.name, form),

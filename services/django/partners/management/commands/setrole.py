@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from partners import people
 from partners.models import Membership
 
 
@@ -18,6 +19,5 @@ class Command(BaseCommand):
         if membership.role == role:
             self.stdout.write(f"{username} is already {role} of {slug}.")
             return
-        membership.role = role
-        membership.save()  # save(), not update(): the signal drops the cached role
+        people.set_role(membership, role)
         self.stdout.write(self.style.SUCCESS(f"{username} is now {role} of {slug}."))

@@ -1,0 +1,161 @@
+"""ops/scale N: run N Streamlit replicas without dropping a partner's session.
+
+  up:   start the new replicas, wait until they are healthy, then reload nginx so they take new
+        clients (open websockets stay where they are);
+  down: drain the surplus replicas, then stop them. Draining takes a replica out of nginx's
+        upstream (new partners, and pages that reconnect, go to the others; nginx's old workers
+        keep the open websockets to it until they close), tells its tabs when it will stop, and
+        waits until its sessions have left or STREAMLIT_DRAIN_SECONDS have passed.
+N is kept in the settings file as STREAMLIT_REPLICAS, so the next ops/up starts as many.
+ops/autoscale calls `scale` here, so both drain the same way.
+
+With STACK_NAME set, the Swarm stack (ops/deploy) is scaled instead, with `docker service scale`:
+the nginx of every edge node takes new replicas once they answer and drops those that stop. Those
+tasks are not drained first (they may run on another node's engine, out of `docker exec`'s
+reach); their pages reconnect to another replica. N is kept for the next ops/deploy.
+"""
+import re
+import subprocess
+import sys
+import time
+
+import envfile  # beside this file
+from status import STACK, compose, docker, read_settings, settings_path
+
+from portal_probe.replica import DRAIN_FILE  # noqa: E402  (status puts the probe on the path)
+
+DRAIN_POLL_SECONDS = 5
+DRAIN_PROGRESS_SECONDS = 60
+
+
+class ScaleError(Exception):
+    pass
+
+
+def say(message):
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def replica_number(name):
+    """N of "project-streamlit-N"."""
+    match = re.search(r"-(\d+)$", name)
+    return int(match.group(1)) if match else 0
+
+
+def drain_selection(names, target):
+    """(kept, drained): the `target` lowest-numbered replicas stay. nginx's replica limit keeps
+    replicas numbered up to the highest kept one, so it leaves out exactly the drained ones."""
+    ordered = sorted(names, key=replica_number)
+    return ordered[:target], ordered[target:]
+
+
+def running_replicas():
+    result = compose("ps", "--status", "running", "--format", "{{.Name}}", "streamlit")
+    if result.returncode != 0:
+        raise ScaleError(f"docker compose ps failed: {result.stderr.strip()}")
+    return sorted(result.stdout.split(), key=replica_number)
+
+
+def nginx_running():
+    return bool(compose("ps", "-q", "--status", "running", "nginx").stdout.strip())
+
+
+def reload_nginx(limit):
+    result = compose("exec", "-T", "nginx", "/opt/nginx/reload", "--replicas", str(limit))
+    if result.returncode != 0:
+        raise ScaleError(f"nginx did not reload: {result.stderr.strip()}")
+
+
+def in_replica(container, *command):
+    return subprocess.run(["docker", "exec", container, *command], capture_output=True, text=True)
+
+
+def sessions_of(container):
+    """The sessions the replica holds now; None when it cannot be asked (it is gone)."""
+    result = in_replica(container, "python3", "-m", "portal_probe", "sessions")
+    return int(result.stdout) if result.returncode == 0 and result.stdout.strip().isdigit() else None
+
+
+def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time.sleep, log=say):
+    """Wait until the drained replicas hold no session, or `seconds` have passed.
+    Returns the sessions still open at the end (their pages reconnect to another replica)."""
+    deadline = clock() + seconds
+    for container in containers:
+        # The replica's own tmpfs: only ops reach it, and a restarted replica is not draining.
+        in_replica(container, "sh", "-c", f"echo {int(deadline)} > {DRAIN_FILE}")
+    log(f"draining {', '.join(containers)}: up to {seconds}s for their sessions to end")
+    next_progress = clock() + DRAIN_PROGRESS_SECONDS
+    while True:
+        open_sessions = sum(count(container) or 0 for container in containers)
+        if open_sessions == 0:
+            log("drained: no session left")
+            return 0
+        now = clock()
+        if now >= deadline:
+            log(f"drain time over with {open_sessions} sessions open: their pages reconnect to another replica")
+            return open_sessions
+        if now >= next_progress:
+            log(f"still draining: {open_sessions} sessions open, {deadline - now:.0f}s left")
+            next_progress = now + DRAIN_PROGRESS_SECONDS
+        sleep(min(DRAIN_POLL_SECONDS, max(0.0, deadline - now)))
+
+
+def scale(target, settings):
+    """Run `target` replicas; returns the sessions a drain had to end (0 when none)."""
+    if not nginx_running():
+        raise ScaleError("the stack is not running: start it with ops/up")
+    current = running_replicas()
+    ended = 0
+    if target < len(current):
+        kept, drained = drain_selection(current, target)
+        say(f"taking {', '.join(drained)} out of nginx: no new partners go there")
+        reload_nginx(replica_number(kept[-1]))
+        ended = drain(drained, int(settings.get("STREAMLIT_DRAIN_SECONDS") or 900))
+        say(f"stopping {', '.join(drained)}")
+        # These very containers, whatever order compose would pick.
+        stopped = subprocess.run(["docker", "rm", "-f", *drained], capture_output=True, text=True)
+        if stopped.returncode != 0:
+            raise ScaleError(f"could not stop {', '.join(drained)}: {stopped.stderr.strip()}")
+    say(f"scaling streamlit from {len(current)} to {target} replicas")
+    result = compose("up", "-d", "--no-deps", "--no-recreate", "--wait", "--wait-timeout", "300",
+                     "--scale", f"streamlit={target}", "streamlit")
+    if result.returncode != 0:
+        raise ScaleError(f"docker compose up failed: {result.stderr.strip()}")
+    running = running_replicas()
+    say(f"reloading nginx with {len(running)} replica" + ("" if len(running) == 1 else "s"))
+    reload_nginx(max(replica_number(name) for name in running))
+    envfile.set_value(settings_path(), f"STREAMLIT_REPLICAS={target}")
+    return ended
+
+
+def scale_stack(target):
+    """Run `target` replicas of the Swarm stack's streamlit service."""
+    service = f"{STACK}_streamlit"
+    say(f"scaling {service} to {target} replicas")
+    result = docker("service", "scale", "--detach=false", f"{service}={target}")
+    if result.returncode != 0:
+        raise ScaleError(f"docker service scale failed: {result.stderr.strip()}")
+    envfile.set_value(settings_path(), f"STREAMLIT_REPLICAS={target}")
+
+
+def main(argv):
+    if len(argv) != 1 or not argv[0].isdigit() or int(argv[0]) < 1:
+        sys.exit("usage: ops/scale N   (N >= 1 streamlit replicas)")
+    if STACK:
+        try:
+            scale_stack(int(argv[0]))
+        except ScaleError as error:
+            sys.exit(f"error: {error}")
+        print(docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
+                     "--format", "  {{.Name}}  {{.Node}}  {{.CurrentState}}").stdout, end="")
+        return
+    try:
+        scale(int(argv[0]), read_settings(settings_path()))
+    except ScaleError as error:
+        sys.exit(f"error: {error}")
+    say(f"streamlit runs {argv[0]} replica" + ("" if argv[0] == "1" else "s") + ":")
+    print(compose("ps", "streamlit", "--format", "  {{.Name}}  {{.Status}}").stdout, end="")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

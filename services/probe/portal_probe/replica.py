@@ -1,0 +1,44 @@
+"""What a streamlit replica keeps in its own /tmp for ops and for its probe: one owner for the
+names and the formats, shared by the app, the probe's reporter and ops/scale.
+
+- DRAIN_FILE: the moment (Unix time) the replica will be stopped; ops/scale writes it through
+  `docker exec` when the replica starts draining, and the app tells its tabs from it.
+- PEERS_FILE: how many open sessions (websockets) come from each client address, kept by the
+  app's middleware (only the replica sees its websockets' client addresses, in the X-Real-IP
+  nginx sets); the reporter copies it into the snapshot, where the advice reads it.
+A replica's /tmp is its own tmpfs: nothing a partner can reach writes there, and a replica that
+restarts starts without either file.
+"""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+DRAIN_FILE = Path("/tmp/portal-drain")
+PEERS_FILE = Path("/tmp/portal-peers.json")
+
+
+def drain_deadline(path: Path = DRAIN_FILE) -> float | None:
+    """When this replica will be stopped; None while it is not draining."""
+    try:
+        return float(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def write_peers(counts: dict[str, int], path: Path = PEERS_FILE) -> None:
+    """Readers see the old counts or the new ones, never half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump({address: count for address, count in counts.items() if count > 0}, out)
+    os.replace(temporary, path)
+
+
+def read_peers(path: Path = PEERS_FILE) -> dict[str, int] | None:
+    """{client address: open sessions}; None where nothing keeps the file (not a replica, or an
+    old image)."""
+    try:
+        counts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {str(address): int(count) for address, count in counts.items()} if isinstance(counts, dict) else None

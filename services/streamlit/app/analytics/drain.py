@@ -1,0 +1,44 @@
+"""A notice in every tab of a replica being retired: the page will soon reconnect elsewhere.
+
+ops/scale takes a replica out of nginx's upstream, so it gets no new partners, and writes the
+moment it will be stopped into the replica's own /tmp (portal_probe.replica.DRAIN_FILE, through
+`docker exec`): nothing a partner can reach writes there, no volume or endpoint is shared for
+it, and a replica that restarts, which is no longer draining, starts without the file. Every
+tab reads it on each rerun and, while idle, every CHECK_SECONDS from a fragment.
+"""
+import math
+import time
+
+import streamlit as st
+from portal_probe import replica
+
+from analytics.i18n import _
+
+# "A few minutes ahead": long enough to finish a look at a chart, short enough to be believed.
+NOTICE_SECONDS = 300
+CHECK_SECONDS = 20
+
+
+def seconds_left(now: float | None = None, path=None) -> float | None:
+    """Seconds until this replica is stopped; None while it is not draining."""
+    deadline = replica.drain_deadline(replica.DRAIN_FILE if path is None else path)
+    if deadline is None:
+        return None
+    return max(0.0, deadline - (time.time() if now is None else now))
+
+
+def notice_text(left: float | None) -> str | None:
+    """What the tab says, once the stop is NOTICE_SECONDS away or nearer."""
+    if left is None or left > NOTICE_SECONDS:
+        return None
+    return _(
+        "This analytics server is being retired: in about {minutes} min. this page reconnects to "
+        "another one by itself, and the choices made on it may be reset."
+    ).format(minutes=max(1, math.ceil(left / 60)))
+
+
+@st.fragment(run_every=CHECK_SECONDS)
+def notice() -> None:
+    text = notice_text(seconds_left())
+    if text:
+        st.warning(text, icon=":material/sync:")
