@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import scaling  # beside this file
-from status import containers, read_settings, settings_path, snapshots
+from status import STACK, containers, read_settings, settings_path, snapshots
 
 from portal_probe.advice import Thresholds, advise_streamlit, latest_by_service, streamlit_need  # noqa: E402
 from portal_probe.settings import env_number  # noqa: E402
@@ -163,6 +163,9 @@ def one_round(settings):
 def main(argv):
     if argv not in ([], ["--once"]):
         sys.exit("usage: ops/autoscale [--once]")
+    if STACK:
+        # Else it would look for a compose project and say the stack is not running.
+        sys.exit(f"error: ops/autoscale scales the compose project only; scale the stack {STACK} with ops/scale")
     stop = threading.Event()
     # A service manager's stop ends the loop between rounds; a drain under way is finished.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

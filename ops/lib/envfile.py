@@ -3,6 +3,7 @@
     python3 envfile.py create EXAMPLE TARGET [NAME=VALUE ...]   # only when TARGET does not exist yet
     python3 envfile.py check FILE [--skip-port-check]
     python3 envfile.py set FILE NAME=VALUE      # ops/scale keeps STREAMLIT_REPLICAS up to date
+    python3 envfile.py get FILE NAME [DEFAULT]  # one value, for the shell scripts
 
 `check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
 schema below is the one list of settings: .env.example must document exactly these.
@@ -115,6 +116,12 @@ def _text(value):
     return None
 
 
+def _registry(value):
+    if not re.fullmatch(r"[A-Za-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?", value):
+        return f"must be a registry address like registry.example.com:5000 or localhost:5000/portal, got {value!r}"
+    return None
+
+
 def _time_zone(value):
     try:
         zoneinfo.ZoneInfo(value)
@@ -180,6 +187,7 @@ SCHEMA = {
     "STREAMLIT_MAX_REPLICAS": lambda v: _whole(v, 1, 32),
     "AUTOSCALE_COOLDOWN_SECONDS": lambda v: _whole(v, 0, 86_400),
     "STREAMLIT_DRAIN_SECONDS": lambda v: _whole(v, 0, 86_400),
+    "REGISTRY": _registry,
 }
 SECRETS = [name for name, check in SCHEMA.items() if check is _secret]
 
@@ -294,6 +302,8 @@ def main(argv):
             create(argv[1], argv[2], argv[3:])
         elif argv[:1] == ["set"] and len(argv) == 3:
             set_value(argv[1], argv[2])
+        elif argv[:1] == ["get"] and len(argv) in (3, 4):
+            print(values(argv[1]).get(argv[2]) or (argv[3] if len(argv) == 4 else ""))
         elif argv[:1] == ["check"] and len(argv) in (2, 3):
             check(argv[1], port_check="--skip-port-check" not in argv)
         else:

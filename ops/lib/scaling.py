@@ -8,6 +8,11 @@
         waits until its sessions have left or STREAMLIT_DRAIN_SECONDS have passed.
 N is kept in the settings file as STREAMLIT_REPLICAS, so the next ops/up starts as many.
 ops/autoscale calls `scale` here, so both drain the same way.
+
+With STACK_NAME set, the Swarm stack (ops/deploy) is scaled instead, with `docker service scale`:
+the nginx of every edge node takes new replicas once they answer and drops those that stop. Those
+tasks are not drained first (they may run on another node's engine, out of `docker exec`'s
+reach); their pages reconnect to another replica. N is kept for the next ops/deploy.
 """
 import re
 import subprocess
@@ -15,7 +20,7 @@ import sys
 import time
 
 import envfile  # beside this file
-from status import compose, read_settings, settings_path
+from status import STACK, compose, docker, read_settings, settings_path
 
 from portal_probe.replica import DRAIN_FILE  # noqa: E402  (status puts the probe on the path)
 
@@ -129,9 +134,27 @@ def scale(target, settings):
     return ended
 
 
+def scale_stack(target):
+    """Run `target` replicas of the Swarm stack's streamlit service."""
+    service = f"{STACK}_streamlit"
+    say(f"scaling {service} to {target} replicas")
+    result = docker("service", "scale", "--detach=false", f"{service}={target}")
+    if result.returncode != 0:
+        raise ScaleError(f"docker service scale failed: {result.stderr.strip()}")
+    envfile.set_value(settings_path(), f"STREAMLIT_REPLICAS={target}")
+
+
 def main(argv):
     if len(argv) != 1 or not argv[0].isdigit() or int(argv[0]) < 1:
         sys.exit("usage: ops/scale N   (N >= 1 streamlit replicas)")
+    if STACK:
+        try:
+            scale_stack(int(argv[0]))
+        except ScaleError as error:
+            sys.exit(f"error: {error}")
+        print(docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
+                     "--format", "  {{.Name}}  {{.Node}}  {{.CurrentState}}").stdout, end="")
+        return
     try:
         scale(int(argv[0]), read_settings(settings_path()))
     except ScaleError as error:

@@ -1,8 +1,8 @@
 """ops/status: one row per container with its state, health, load against its limits and request
 times, then a recommendation in plain words. `--json` prints the same for machines.
 
-Load comes from the probes' snapshots (the probe-reports volume, read through any running
-container); request times from nginx's JSON access log over the last five minutes, per
+Load comes from the probes' snapshots (which every container sends to Django, read in its
+report folder); request times from nginx's JSON access log over the last five minutes, per
 container that served them; the recommendation from the probe's own advice rules.
 """
 import json
@@ -22,6 +22,9 @@ from portal_probe.advice import Thresholds, advise, latest_by_service, name_of  
 from portal_probe.latency import percentile  # noqa: E402
 
 WINDOW = timedelta(minutes=5)
+# With STACK_NAME set: that Swarm stack (ops/deploy) on the engine the docker CLI points at,
+# which must be a manager on the data node (django's snapshots are read there).
+STACK = os.environ.get("STACK_NAME", "").strip()
 READ_SNAPSHOTS = ("import glob, json; print(json.dumps([json.load(open(p)) "
                   "for p in glob.glob('/var/lib/portal-probe/*.json')]))")
 
@@ -68,10 +71,65 @@ def containers():
                   key=lambda row: (row["Service"], row["Name"]))
 
 
+def docker(*args):
+    return subprocess.run(["docker", *args], capture_output=True, text=True)
+
+
+def stack_tasks():
+    """[(row, task)] of the stack's running tasks, each row shaped like `docker compose ps`'s and
+    named as the probe names the task (stack_service.slot@node; a global one stack_service@node)."""
+    listed = docker("stack", "ps", STACK, "-q", "--no-trunc", "-f", "desired-state=running")
+    if listed.returncode != 0:
+        sys.exit(f"error: docker stack ps {STACK} failed: {listed.stderr.strip()}")
+    ids = listed.stdout.split()
+    if not ids:
+        return []
+    tasks = json.loads(docker("inspect", *ids).stdout)
+    nodes = names_of("node", {task.get("NodeID") for task in tasks} - {None}, "{{.Description.Hostname}}")
+    services = names_of("service", {task["ServiceID"] for task in tasks}, "{{.Spec.Name}}")
+    found = []
+    for task in tasks:
+        service = services.get(task["ServiceID"], task["ServiceID"])
+        node = nodes.get(task.get("NodeID"), task.get("NodeID") or "?")
+        name = f"{service}.{task['Slot']}@{node}" if task.get("Slot") else f"{service}@{node}"
+        state = task["Status"]["State"]
+        # Swarm reports a task with a health check as running only once it is healthy.
+        row = {"Name": name, "Service": service.removeprefix(f"{STACK}_"), "State": state,
+               "Health": "healthy" if state == "running" else "-"}
+        found.append((row, task))
+    return sorted(found, key=lambda pair: (pair[0]["Service"], pair[0]["Name"]))
+
+
+def names_of(kind, ids, template):
+    """{full id: name} of Swarm nodes or services."""
+    out = docker(kind, "inspect", "-f", "{{.ID}} " + template, *sorted(ids)).stdout if ids else ""
+    return dict(line.split(maxsplit=1) for line in out.splitlines() if line.strip())
+
+
+def stack_snapshots():
+    django = docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={STACK}_django",
+                    "--filter", "status=running").stdout.split()
+    if not django:
+        sys.exit(f"error: no running {STACK}_django container on this engine: point DOCKER_HOST at the data node")
+    result = docker("exec", django[0], "python3", "-c", READ_SNAPSHOTS)
+    return json.loads(result.stdout) if result.returncode == 0 else []
+
+
+def stack_addresses(tasks):
+    return {address.split("/")[0]: row["Name"] for row, task in tasks
+            for attachment in task.get("NetworksAttachments") or [] for address in attachment.get("Addresses") or []}
+
+
+def stack_access_log(since=WINDOW):
+    """Every edge node's nginx access log over `since` (Swarm gathers them)."""
+    result = docker("service", "logs", "--raw", "--since", f"{int(since.total_seconds())}s", f"{STACK}_nginx")
+    return json_lines(result.stdout)
+
+
 def snapshots(rows):
-    """The snapshots in the shared volume, read through the first running container that answers."""
+    """The snapshots Django received from every container, read in its report folder."""
     for row in rows:
-        if row["State"] != "running":
+        if row["State"] != "running" or row["Service"] != "django":
             continue
         result = compose("exec", "-T", row["Service"], "python3", "-c", READ_SNAPSHOTS)
         if result.returncode == 0:
@@ -97,8 +155,13 @@ def addresses(rows):
 
 def access_log(since=WINDOW):
     result = compose("logs", "--no-color", "--no-log-prefix", "--since", f"{int(since.total_seconds())}s", "nginx")
+    return json_lines(result.stdout)
+
+
+def json_lines(text):
+    """The access log's records: one JSON object a line, among nginx's other lines."""
     records = []
-    for line in result.stdout.splitlines():
+    for line in text.splitlines():
         if line.startswith("{"):
             try:
                 records.append(json.loads(line))
@@ -182,14 +245,22 @@ def text_table(table):
 def main(argv):
     as_json = "--json" in argv
     settings = read_settings(settings_path())
-    rows = containers()
-    if not rows:
-        sys.exit("error: the stack is not running: start it with ops/up")
+    if STACK:
+        tasks = stack_tasks()
+        rows = [row for row, _ in tasks]
+        if not rows:
+            sys.exit(f"error: the stack {STACK} runs no task: deploy it with ops/deploy")
+        found, log, address_names = stack_snapshots(), stack_access_log(), stack_addresses(tasks)
+    else:
+        rows = containers()
+        if not rows:
+            sys.exit("error: the stack is not running: start it with ops/up")
+        found, log, address_names = snapshots(rows), access_log(), addresses(rows)
     interval = float(settings.get("PROBE_INTERVAL") or 15)
     fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
-    latest = latest_by_service(snapshots(rows), newer_than=fresh_after)
+    latest = latest_by_service(found, newer_than=fresh_after)
     nginx_names = [row["Name"] for row in rows if row["Service"] == "nginx"]
-    times = request_times(access_log(), addresses(rows), nginx_names)
+    times = request_times(log, address_names, nginx_names)
     table = build_rows(rows, latest, times)
     advice = advise(latest, Thresholds.from_env({**settings, **os.environ}))
     now = datetime.now(timezone.utc)

@@ -1,9 +1,15 @@
-"""Render nginx.conf from its template, the environment and the streamlit replicas running now.
+"""Render nginx.conf from its template, the environment, and the django and streamlit tasks
+running now.
 
-Each replica gets its own `server` line under its container name (project-streamlit-N), found
-through Docker's DNS: one line per replica keeps the hash ring stable across reloads, where a
-single `server streamlit:8501` line would be re-ordered by every DNS answer. Run at start, by
-`reload` and by watch_replicas.py; a bad value stops it with a message that names the variable.
+Each replica gets its own `server` line under a name of its own, found through Docker's DNS: one
+line per replica keeps the hash ring stable across reloads, where a single `server
+streamlit:8501` line would be re-ordered by every DNS answer. Under Compose the name is the
+container's (project-streamlit-N); in a Swarm stack it is the task's slot (streamlit-N), which a
+replacement task keeps, on whatever node it lands: nginx resolves that name through a host alias
+(HOSTALIASES) to the task's own DNS name. Django's tasks are written by address. Whatever is not
+there yet gets a server that never answers: nginx starts anyway and serves the come-back page.
+Run at start, by `reload` and by watch_replicas.py; a bad value stops it with a message that
+names the variable.
 """
 import ipaddress
 import os
@@ -13,6 +19,7 @@ import sys
 import urllib.request
 
 STREAMLIT_PORT = 8501
+DJANGO_PORT = 8000
 ROUTING_MODES = {
     # nginx's classic: the first three octets of an IPv4 address pick the replica.
     "ip_hash": "ip_hash;",
@@ -22,8 +29,11 @@ ROUTING_MODES = {
     # ring: the people of one partner behind one NAT address spread over the replicas.
     "user": "hash $portal_user consistent;",
 }
-# nginx needs at least one server; this one never answers, so /app/ gets the 503 page.
+# nginx needs at least one server; this one never answers, so the page gets the 503 page.
 NO_REPLICA = "server 127.0.0.1:9 down;  # no streamlit replica is running"
+NO_DJANGO = "server 127.0.0.1:9 down;  # django is not running"
+# The names of Swarm tasks' slots, for nginx's resolver (see the HOSTALIASES in the Dockerfile).
+HOST_ALIASES_FILE = os.environ.get("HOSTALIASES", "/tmp/nginx/hostaliases")
 # ops/scale writes the replica count here: replicas numbered above it are left out, so a replica
 # about to be stopped stops getting clients first.
 REPLICA_LIMIT_FILE = "/tmp/nginx/replica-limit"
@@ -136,20 +146,69 @@ def replica_limit():
         return None
 
 
-def running_replicas(service):
-    """{container name: address} of the running replicas of `service`, as Docker's DNS has them."""
+def addresses_of(service, port):
     try:
-        infos = socket.getaddrinfo(service, STREAMLIT_PORT, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(service, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+def replica_name(reverse_name, address):
+    """(the name nginx knows a replica by, the DNS name it resolves) from Docker's reverse answer.
+
+    Compose answers "project-streamlit-1.project_back": the container's name, both times. Swarm
+    answers "stack_streamlit.3.<task id>.stack_back": the slot is the stable part, the task's
+    own name what resolves.
+    """
+    if not reverse_name:
+        return address, address
+    parts = reverse_name.split(".")
+    if len(parts) >= 3 and parts[1].isdigit():
+        service = parts[0].rpartition("_")[2]
+        return f"{service}-{parts[1]}", ".".join(parts[:3])
+    return parts[0], parts[0]
+
+
+def reverse_name(address):
+    try:
+        return socket.gethostbyaddr(address)[0]
+    except OSError:
+        return ""
+
+
+def current_aliases():
+    """{slot name: task name} as the last render wrote them."""
+    try:
+        with open(HOST_ALIASES_FILE, encoding="utf-8") as aliases:
+            return dict(line.split() for line in aliases if len(line.split()) == 2)
+    except OSError:
         return {}
+
+
+def resolved_replicas(service):
+    """{name: (DNS name, address)} of the running replicas of `service`, as Docker's DNS has them.
+
+    During a rolling update two tasks hold one slot for a moment (the new one starts first):
+    the one nginx routes to now stays while it runs, then the new one takes over once it answers.
+    """
+    candidates = {}
+    for address in addresses_of(service, STREAMLIT_PORT):
+        name, target = replica_name(reverse_name(address), address)
+        candidates.setdefault(name, []).append((target, address))
+    routed = current_aliases()
     replicas = {}
-    for address in {info[4][0] for info in infos}:
-        try:
-            # Docker's DNS answers "project-streamlit-1.project_back" for a replica's address.
-            name = socket.gethostbyaddr(address)[0].split(".")[0]
-        except OSError:
-            name = address
-        replicas[name] = address
+    for name, found in candidates.items():
+        if len(found) > 1:
+            found = ([c for c in found if c[0] == routed.get(name)]
+                     or [c for c in found if answers_health(c[1])] or found)
+        replicas[name] = found[0]
+    return replicas
+
+
+def running_replicas(service):
+    """{name: address} of the running replicas of `service` (see replica_name)."""
+    replicas = {name: address for name, (_, address) in resolved_replicas(service).items()}
     limit = replica_limit()
     if limit is not None:
         replicas = {name: address for name, address in replicas.items() if replica_number(name) <= limit}
@@ -175,6 +234,16 @@ def healthy_replicas(service):
     return {name: address for name, address in running_replicas(service).items() if answers_health(address)}
 
 
+def write_host_aliases(service):
+    """Slot names for nginx's resolver: "streamlit-3 stack_streamlit.3.<task id>" a line."""
+    lines = [f"{name} {target}\n" for name, (target, _) in sorted(resolved_replicas(service).items())
+             if name != target]
+    temporary = f"{HOST_ALIASES_FILE}.new"
+    with open(temporary, "w", encoding="utf-8") as aliases:
+        aliases.writelines(lines)
+    os.replace(temporary, HOST_ALIASES_FILE)
+
+
 def upstream_servers(service):
     names = sorted(healthy_replicas(service), key=_natural)
     if not names:
@@ -184,8 +253,17 @@ def upstream_servers(service):
     return "\n        ".join(f"server {name}:{STREAMLIT_PORT} max_fails=1 fail_timeout=10s;" for name in names)
 
 
+def django_servers(service):
+    """Django's tasks by address: none yet (a stack starting, django moving) still renders."""
+    addresses = addresses_of(service, DJANGO_PORT)
+    if not addresses:
+        return NO_DJANGO
+    return "\n        ".join(f"server {address}:{DJANGO_PORT};" for address in addresses)
+
+
 def values():
     return {
+        "DJANGO_SERVERS": django_servers(os.environ.get("DJANGO_SERVICE", "django")),
         "UPLOAD_MAX_MB": whole_number("UPLOAD_MAX_MB", 50),
         "STREAMLIT_BALANCE": ROUTING_MODES[choice("STREAMLIT_ROUTING", "consistent", ROUTING_MODES)],
         "STREAMLIT_SERVERS": upstream_servers(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
@@ -207,6 +285,7 @@ def render(template, values):
 
 def main(template_path, output_path):
     try:
+        write_host_aliases(os.environ.get("STREAMLIT_SERVICE", "streamlit"))
         with open(template_path, encoding="utf-8") as template:
             text = render(template.read(), values())
     except ConfigError as exc:

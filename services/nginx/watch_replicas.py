@@ -1,4 +1,4 @@
-"""Keep nginx's streamlit upstream in step with the replicas that run.
+"""Keep nginx's streamlit and django upstreams in step with the replicas and tasks that run.
 
 nginx resolves each `server` name once, at start or reload. A replica that restarts may come
 back with a new address, and `docker compose up --scale` adds replicas nginx has never heard of;
@@ -6,7 +6,8 @@ without a reload nginx keeps sending clients to the old address. This loop asks 
 every WATCH_INTERVAL seconds and reloads nginx gracefully (open websockets stay on the old
 workers) when a replica went away, or a new or moved one answers its health check. A replica
 nginx already routes to stays while its address holds: a slow health answer under load must not
-reshuffle its partners.
+reshuffle its partners. Django's addresses are followed the same way: in a Swarm stack its task
+may start after nginx, or come back on a new address.
 """
 import os
 import subprocess
@@ -19,21 +20,24 @@ import render_config
 def main():
     interval = float(os.environ.get("WATCH_INTERVAL", "2"))
     service = os.environ.get("STREAMLIT_SERVICE", "streamlit")
+    django = os.environ.get("DJANGO_SERVICE", "django")
     routed = render_config.healthy_replicas(service)
+    django_routed = render_config.addresses_of(django, render_config.DJANGO_PORT)
     while True:
         time.sleep(interval)
         resolved = render_config.running_replicas(service)
-        if resolved == routed:
+        django_now = render_config.addresses_of(django, render_config.DJANGO_PORT)
+        if resolved == routed and django_now == django_routed:
             continue
         wanted = {name: address for name, address in resolved.items()
                   if routed.get(name) == address or render_config.answers_health(address)}
-        if wanted == routed:
+        if wanted == routed and django_now == django_routed:
             continue
-        print(f"watch_replicas: streamlit replicas now {sorted(wanted)}: reloading nginx",
-              file=sys.stderr, flush=True)
+        print(f"watch_replicas: streamlit replicas now {sorted(wanted)}, django at {django_now}: "
+              "reloading nginx", file=sys.stderr, flush=True)
         result = subprocess.run(["/opt/nginx/reload"], capture_output=True, text=True)
         if result.returncode == 0:
-            routed = wanted
+            routed, django_routed = wanted, django_now
         else:
             print(f"watch_replicas: reload failed: {result.stderr.strip()}", file=sys.stderr, flush=True)
 

@@ -35,6 +35,10 @@ class Settings:
     gunicorn_workers: int = 4
     interval_s: float = 15.0
     report_dir: Path = Path("/var/lib/portal-probe")
+    # Where snapshots go: Django's internal API, with the service token (PROBE_REPORT_URL);
+    # without one, into report_dir (Django's own folder, or a probe run by hand).
+    report_url: str | None = None
+    token: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -45,4 +49,6 @@ class Settings:
             gunicorn_workers=int(env_number(environ, "GUNICORN_WORKERS", cls.gunicorn_workers, integer=True)),
             interval_s=env_number(environ, "PROBE_INTERVAL", cls.interval_s),
             report_dir=Path(environ.get("PROBE_REPORT_DIR", "").strip() or cls.report_dir),
+            report_url=environ.get("PROBE_REPORT_URL", "").strip() or None,
+            token=environ.get("INTERNAL_API_TOKEN", "").strip(),
         )

@@ -307,7 +307,7 @@ def test_containers_get_what_compose_gives_them(base):
                 else:
                     source = "secret" if setting in SECRETS else "configmap"
                     assert env[key] == (source, setting), f"{name}: {key} comes from {env[key]}, not {setting}"
-        # Secrets reach only the services compose gives them to (nginx has none).
+        # Secrets reach only the services compose gives them to.
         given = {compose_setting(value) for value in service["environment"].values()} & set(SECRETS)
         taken = {key for container in containers(workloads(base)[name])
                  for source, key in environment(base, container).values() if source == "secret"}
@@ -417,11 +417,14 @@ def test_compose_volumes_are_mounted_where_compose_mounts_them(base):
         volumes = {volume["name"]: volume for volume in workload["spec"]["template"]["spec"]["volumes"]}
         container = containers(workload, init=False)[0]
         mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
-        for entry in service["volumes"]:
-            volume, path, *mode = entry.split(":")
+        for entry in service.get("volumes", []):
+            volume, path, *mode = entry.split(":") if ":" in entry else (None, entry)
             assert path in mounts, f"{name}: nothing mounted at {path}"
             assert mounts[path].get("readOnly", False) == (mode == ["ro"]), f"{name}: {path}"
             source = volumes[mounts[path]["name"]]
+            if volume is None:
+                # An anonymous volume is the container's own, on disk: an emptyDir not in memory.
+                assert "emptyDir" in source and source["emptyDir"].get("medium") != "Memory", f"{name}: {path}"
             if "persistentVolumeClaim" in source:
                 mounted_by.setdefault(source["persistentVolumeClaim"]["claimName"], set()).add(name)
     # What survives in compose's named volumes survives here in claims: the database above all.

@@ -16,6 +16,7 @@ def replicas(monkeypatch):
     found = {}
     monkeypatch.setattr(render_config, "running_replicas", lambda service: dict(found))
     monkeypatch.setattr(render_config, "answers_health", lambda address: True)
+    monkeypatch.setattr(render_config, "addresses_of", lambda service, port: ["172.20.0.9"] if service == "django" else [])
     return found
 
 
@@ -35,6 +36,30 @@ def test_each_replica_gets_its_own_server_line_in_numeric_order(monkeypatch, rep
     conf = rendered(monkeypatch)
     lines = [line.split()[1] for line in conf.splitlines() if line.strip().startswith("server pp-streamlit")]
     assert lines == ["pp-streamlit-1:8501", "pp-streamlit-2:8501", "pp-streamlit-10:8501"]
+
+
+@pytest.mark.parametrize(
+    "reverse, expected",
+    [
+        # Compose: the container's name, which resolves as it is.
+        ("pp-streamlit-2.pp_back", ("pp-streamlit-2", "pp-streamlit-2")),
+        # Swarm: the slot names the replica; the task's own name is what resolves.
+        ("partner-portal_streamlit.3.k2x9q7.partner-portal_back", ("streamlit-3", "partner-portal_streamlit.3.k2x9q7")),
+        ("", ("10.0.0.7", "10.0.0.7")),
+    ],
+)
+def test_a_replica_is_named_by_its_container_or_its_task_slot(reverse, expected):
+    assert render_config.replica_name(reverse, "10.0.0.7") == expected
+
+
+def test_django_is_written_by_address(monkeypatch, replicas):
+    assert "server 172.20.0.9:8000;" in rendered(monkeypatch)
+
+
+def test_without_django_nginx_still_renders_and_serves_the_come_back_page(monkeypatch, replicas):
+    monkeypatch.setattr(render_config, "addresses_of", lambda service, port: [])
+    conf = rendered(monkeypatch)
+    assert render_config.NO_DJANGO in conf and render_config.NO_REPLICA in conf
 
 
 def test_no_replica_renders_a_server_that_never_answers(monkeypatch, replicas):
@@ -140,3 +165,18 @@ def test_tls_without_its_files_stops_rendering(monkeypatch, replicas, tmp_path):
     monkeypatch.setattr(render_config, "TLS_CERT", str(tmp_path / "missing.pem"))
     with pytest.raises(render_config.ConfigError, match="TLS is on but .*missing.pem cannot be read"):
         rendered(monkeypatch, TLS_ENABLED="true")
+
+
+def test_while_two_tasks_share_a_slot_the_routed_one_stays_until_it_is_gone(monkeypatch):
+    names = {"10.0.0.2": "st_streamlit.1.old.st_back", "10.0.0.3": "st_streamlit.1.new.st_back",
+             "10.0.0.4": "st_streamlit.2.other.st_back"}
+    found = dict(names)
+    monkeypatch.setattr(render_config, "addresses_of", lambda service, port: sorted(found))
+    monkeypatch.setattr(render_config, "reverse_name", lambda address: found[address])
+    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
+    monkeypatch.setattr(render_config, "current_aliases", lambda: {"streamlit-1": "st_streamlit.1.old"})
+    # The new task sorts first, and answers: the old one still gets the slot's clients.
+    found["10.0.0.1"] = found.pop("10.0.0.3")
+    assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.old", "10.0.0.2")
+    del found["10.0.0.2"]
+    assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.new", "10.0.0.1")

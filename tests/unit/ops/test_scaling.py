@@ -1,4 +1,9 @@
-"""ops/scale's drain: which replicas it drains, and how long it waits for their sessions."""
+"""ops/scale: which replicas its drain takes, how long it waits for their sessions, and a Swarm
+stack scaled by its service."""
+import subprocess
+
+import pytest
+
 import scaling
 
 
@@ -83,3 +88,26 @@ def test_sessions_of_tells_a_replica_gone_from_one_that_did_not_answer(monkeypat
     assert scaling.sessions_of("pp-streamlit-2") == 0
     answers["exec"] = (0, "3\n")
     assert scaling.sessions_of("pp-streamlit-2") == 3
+
+
+def test_a_swarm_stack_is_scaled_by_its_service_and_the_count_kept(monkeypatch, tmp_path):
+    settings_file = tmp_path / ".env"
+    settings_file.write_text("STREAMLIT_REPLICAS=2\n")
+    asked = []
+    monkeypatch.setattr(scaling, "STACK", "portal")
+    monkeypatch.setattr(scaling, "settings_path", lambda: str(settings_file))
+    monkeypatch.setattr(scaling, "docker", lambda *args: asked.append(args) or subprocess.CompletedProcess(args, 0, "", ""))
+    scaling.scale_stack(3)
+    assert asked == [("service", "scale", "--detach=false", "portal_streamlit=3")]
+    assert settings_file.read_text() == "STREAMLIT_REPLICAS=3\n"
+
+
+def test_a_refused_stack_scale_keeps_the_count(monkeypatch, tmp_path):
+    settings_file = tmp_path / ".env"
+    settings_file.write_text("STREAMLIT_REPLICAS=2\n")
+    monkeypatch.setattr(scaling, "STACK", "portal")
+    monkeypatch.setattr(scaling, "settings_path", lambda: str(settings_file))
+    monkeypatch.setattr(scaling, "docker", lambda *args: subprocess.CompletedProcess(args, 1, "", "no such service"))
+    with pytest.raises(scaling.ScaleError, match="no such service"):
+        scaling.scale_stack(3)
+    assert settings_file.read_text() == "STREAMLIT_REPLICAS=2\n"

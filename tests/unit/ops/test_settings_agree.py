@@ -14,8 +14,9 @@ DEFAULTS = {name: value for _, name, value in envfile.parse(ROOT / ".env.example
 # What the README's table says of a setting without a value of its own.
 GENERATED, EMPTY = "generated", "empty"
 # What the ops scripts hand a build (the base image made here, the host's CA bundle as a build
-# secret): the build's inputs, not settings of .env.
-BUILD_INPUTS = {"BASE_IMAGE", "BUILD_CA_BUNDLE"}
+# secret) or a deployment (ops/deploy's image tag, from its environment): inputs of the build
+# and of the stack, not settings of .env.
+BUILD_INPUTS = {"BASE_IMAGE", "BUILD_CA_BUNDLE", "IMAGE_TAG"}
 
 
 def compose_fallbacks():
