@@ -2,7 +2,8 @@
 STREAMLIT_MAX_REPLICAS.
 
 The figures and the rule are the advice's (portal_probe.advice: `streamlit_need` and `advise`),
-read the way ops/status reads them; this file only adds when to act:
+from the snapshots ops/status reads (django's `manage.py loadstatus`); this file only adds when
+to act:
 - up at once, to what the advice says (capped at the maximum), when sessions, CPU or memory
   pass their marks;
 - down one replica at a time, and only once the replicas needed stayed below those running for
@@ -24,13 +25,13 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import scaling  # beside this file
-from status import STACK, containers, read_settings, settings_path, snapshots
+from deployment import STACK, containers, load_status, read_settings, settings_path
 
-from portal_probe.advice import Thresholds, advise_streamlit, latest_by_service, streamlit_need  # noqa: E402
+from portal_probe.advice import Thresholds, advise_streamlit, streamlit_need  # noqa: E402
 from portal_probe.settings import env_number  # noqa: E402
 
 
@@ -145,11 +146,12 @@ def one_round(settings):
     thresholds = Thresholds.from_env({**settings, **os.environ})
     rows = containers()
     running = [row for row in rows if row["Service"] == "streamlit" and row["State"] == "running"]
-    interval = float(settings.get("PROBE_INTERVAL") or 15)
-    fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
-    latest = latest_by_service(snapshots(rows), newer_than=fresh_after)
+    try:
+        fresh = load_status()["snapshots"]
+    except (RuntimeError, ValueError, KeyError) as error:
+        sys.exit(f"error: {error}")
     names = {row["Name"] for row in running}
-    reporting = [snapshot for snapshot in latest.get("streamlit", []) if snapshot.get("container") in names]
+    reporting = [snapshot for snapshot in fresh.get("streamlit", []) if snapshot.get("container") in names]
     path = state_path()
     now = time.time()
     decision = decide(len(running), reporting, thresholds, bounds, read_state(path), now)

@@ -20,9 +20,9 @@ import sys
 import time
 
 import envfile  # beside this file
-from status import STACK, compose, docker, read_settings, settings_path
+from deployment import STACK, compose, docker, read_settings, settings_path
 
-from portal_probe.replica import DRAIN_FILE  # noqa: E402  (status puts the probe on the path)
+from portal_probe.replica import DRAIN_FILE  # noqa: E402  (deployment puts the probe on the path)
 
 DRAIN_POLL_SECONDS = 5
 DRAIN_PROGRESS_SECONDS = 60

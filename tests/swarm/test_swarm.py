@@ -148,7 +148,8 @@ def test_the_ops_status_page_lists_every_task_with_its_node(deployment):
     # ops/status, against the stack, from the same snapshots.
     result = deployment.ops("status", "--json")
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)["containers"]
+    # Tasks that an earlier test stopped or moved stay listed as stale for a day.
+    rows = [row for row in json.loads(result.stdout)["containers"] if row["health"] != "stale"]
     assert {row["container"] for row in rows} == expected
     assert all(row["memory_limit_bytes"] for row in rows), rows
 

@@ -3,6 +3,7 @@ and the staff-only status page /ops/status/ that shows it."""
 import importlib
 import io
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import polib
@@ -419,6 +420,54 @@ def test_the_status_page_warns_and_recommends(staff_client, loaded):
     expected = f"partner-portal-streamlit-1 crossed 80 % memory at {at:%H:%M} (peak 90 %)"
     assert response.context["crossings"] == [expected]
     assert expected in html
+
+
+def loadstatus(*args):
+    out = io.StringIO()
+    call_command("loadstatus", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_loadstatus_gives_the_pages_rows_advice_and_warnings_for_machines(staff_client, loaded):
+    page = staff_client.get("/ops/status/").context
+    report = json.loads(loadstatus("--json"))
+
+    assert [(row["container"], row["health"], row["sessions"]) for row in report["containers"]] == [
+        (row.container, row.health, row.sessions) for row in page["rows"]
+    ]
+    (replica,) = [row for row in report["containers"] if row["container"] == "partner-portal-streamlit-1"]
+    assert (replica["memory_bytes"], replica["memory_limit_bytes"], replica["cpu_quota_cores"]) == (
+        850 * MIB, 1000 * MIB, 1.0
+    )
+    assert report["warnings"] == page["warnings"]
+    assert [advice["recommendation"] for advice in report["advice"]] == page["recommendations"]
+    (streamlit,) = [advice for advice in report["advice"] if advice["service"] == "streamlit"]
+    assert streamlit["scale_to"] == 2
+    # The fresh snapshots the advice read: the stale replica's is not among them.
+    assert [one["container"] for one in report["snapshots"]["streamlit"]] == ["partner-portal-streamlit-1"]
+    assert report["latency"]["requests"] == 1234
+
+
+def test_loadstatus_prints_a_table_on_the_portals_clock_then_warnings_and_advice(settings, loaded):
+    settings.TIME_ZONE = "Asia/Seoul"
+    text = loadstatus()
+
+    first, *lines = text.splitlines()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST \(Asia/Seoul\); each container reports every 15 s", first)
+    assert lines[0].split() == ["CONTAINER", "HEALTH", "CPU", "MEMORY", "/", "LIMIT", "SESSIONS", "REPORTED"]
+    assert lines[3].split()[:5] == ["partner-portal-streamlit-1", "healthy", "41%", "of", "1"]
+    assert "850M / 1000M (85%)" in lines[3]
+    assert lines[4].split()[:2] == ["partner-portal-streamlit-2", "stale"]
+    assert "nginx over the last 5 min: all 1234 requests, p50 12ms, p95 230ms; app 234 requests" in text
+    assert "warning: partner-portal-streamlit-2: no snapshot for 10 min" in text
+    assert re.search(r"^streamlit: 1 replica at .*: scale to 2 \(ops/scale 2\)$", text, re.M), text
+
+
+def test_loadstatus_is_english_whatever_the_portals_language(settings, loaded, korean_catalogs):
+    settings.LANGUAGE_CODE = "ko"
+    text = loadstatus()
+
+    assert "no snapshot for 10 min" in text and "scale to 2" in text
 
 
 @pytest.fixture
