@@ -57,7 +57,9 @@ def test_ops_status_prints_a_table_and_a_recommendation(stack):
     for name in stack.container_names("streamlit"):
         assert name in result.stdout
     summary = r"(1 replica at .*|\d+ replicas, \d+ sessions; the busiest at .*)"
-    assert re.search(rf"^streamlit: {summary}: (enough|scale to \d+|see the warnings)", result.stdout, re.M), result.stdout
+    # A replica troubled in the last minutes (an earlier test restarted one) keeps it from "enough".
+    actions = r"(enough|scale to \d+|see the warnings|.* was .* in the last minutes)"
+    assert re.search(rf"^streamlit: {summary}: {actions}", result.stdout, re.M), result.stdout
     zone = stack.setting("PORTAL_TIME_ZONE", "Asia/Seoul")
     assert re.match(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \({re.escape(zone)}\);", result.stdout), result.stdout
 
