@@ -34,9 +34,9 @@ NO_REPLICA = "server 127.0.0.1:9 down;  # no streamlit replica is running"
 NO_DJANGO = "server 127.0.0.1:9 down;  # django is not running"
 # The names of Swarm tasks' slots, for nginx's resolver (see the HOSTALIASES in the Dockerfile).
 HOST_ALIASES_FILE = os.environ.get("HOSTALIASES", "/tmp/nginx/hostaliases")
-# ops/scale writes the replica count here: replicas numbered above it are left out, so a replica
-# about to be stopped stops getting clients first.
-REPLICA_LIMIT_FILE = "/tmp/nginx/replica-limit"
+# A replica being retired (ops/scale) says so on its health answer (analytics/drain.py).
+DRAINING_HEADER = "X-Portal-Draining"
+READY, DRAINING = "ready", "draining"
 
 
 class ConfigError(Exception):
@@ -138,14 +138,6 @@ def _natural(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def replica_limit():
-    try:
-        with open(REPLICA_LIMIT_FILE, encoding="utf-8") as limit:
-            return int(limit.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
 def addresses_of(service, port):
     try:
         infos = socket.getaddrinfo(service, port, type=socket.SOCK_STREAM)
@@ -208,30 +200,30 @@ def resolved_replicas(service):
 
 def running_replicas(service):
     """{name: address} of the running replicas of `service` (see replica_name)."""
-    replicas = {name: address for name, (_, address) in resolved_replicas(service).items()}
-    limit = replica_limit()
-    if limit is not None:
-        replicas = {name: address for name, address in replicas.items() if replica_number(name) <= limit}
-    return replicas
+    return {name: address for name, (_, address) in resolved_replicas(service).items()}
 
 
-def replica_number(name):
-    """N of "project-streamlit-N"; 0 for a name without one, which no limit leaves out."""
-    match = re.search(r"-(\d+)$", name)
-    return int(match.group(1)) if match else 0
-
-
-def answers_health(address, timeout=3):
-    """A replica takes clients only once its server answers: nobody waits on a cold start."""
+def replica_state(address, timeout=3):
+    """READY, DRAINING (ops/scale is retiring it: its health answer says so), or None while it
+    does not answer. A replica takes clients only once its server answers: nobody waits on a
+    cold start."""
     try:
         with urllib.request.urlopen(f"http://{address}:{STREAMLIT_PORT}/app/_stcore/health", timeout=timeout) as reply:
-            return reply.status == 200
+            if reply.status != 200:
+                return None
+            return DRAINING if reply.headers.get(DRAINING_HEADER) else READY
     except OSError:
-        return False
+        return None
 
 
-def healthy_replicas(service):
-    return {name: address for name, address in running_replicas(service).items() if answers_health(address)}
+def answers_health(address):
+    return replica_state(address) is not None
+
+
+def answering_replicas(service):
+    """{name: (address, state)} of the replicas that answer now."""
+    found = {name: (address, replica_state(address)) for name, address in running_replicas(service).items()}
+    return {name: (address, state) for name, (address, state) in found.items() if state is not None}
 
 
 def write_host_aliases(service):
@@ -244,13 +236,26 @@ def write_host_aliases(service):
     os.replace(temporary, HOST_ALIASES_FILE)
 
 
-def upstream_servers(service):
-    names = sorted(healthy_replicas(service), key=_natural)
+def upstream_servers(replicas, sessions_only=False):
+    """The `server` lines of the replicas {name: (address, state)}, in numeric order.
+
+    A draining replica keeps its line, marked down: it gets no new client, and every other
+    client keeps its replica (ip_hash and the hash ring both skip a down server without moving
+    anyone else). The upstream of what belongs to a session already open (its downloads) has the
+    same lines without the mark, so a draining replica's partners still reach their files.
+    """
+    names = sorted(replicas, key=_natural)
     if not names:
         return NO_REPLICA
-    # max_fails/fail_timeout: a replica that stops answering is skipped for a while, by every
-    # worker at once (the upstream has a shared zone).
-    return "\n        ".join(f"server {name}:{STREAMLIT_PORT} max_fails=1 fail_timeout=10s;" for name in names)
+    lines = []
+    for name in names:
+        if replicas[name][1] == DRAINING and not sessions_only:
+            lines.append(f"server {name}:{STREAMLIT_PORT} down;  # draining")
+        else:
+            # max_fails/fail_timeout: a replica that stops answering is skipped for a while, by
+            # every worker at once (the upstream has a shared zone).
+            lines.append(f"server {name}:{STREAMLIT_PORT} max_fails=1 fail_timeout=10s;")
+    return "\n        ".join(lines)
 
 
 def django_servers(service):
@@ -261,12 +266,20 @@ def django_servers(service):
     return "\n        ".join(f"server {address}:{DJANGO_PORT};" for address in addresses)
 
 
+def streamlit_upstreams(service):
+    replicas = answering_replicas(service)
+    return {
+        "STREAMLIT_SERVERS": upstream_servers(replicas),
+        "STREAMLIT_SESSION_SERVERS": upstream_servers(replicas, sessions_only=True),
+    }
+
+
 def values():
     return {
         "DJANGO_SERVERS": django_servers(os.environ.get("DJANGO_SERVICE", "django")),
         "UPLOAD_MAX_MB": whole_number("UPLOAD_MAX_MB", 50),
         "STREAMLIT_BALANCE": ROUTING_MODES[choice("STREAMLIT_ROUTING", "consistent", ROUTING_MODES)],
-        "STREAMLIT_SERVERS": upstream_servers(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
+        **streamlit_upstreams(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
         "REAL_IP_FROM": trusted_proxies(),
         "SERVER_NAMES": server_names(),
         **tls_values(),

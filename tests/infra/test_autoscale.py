@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from portal_probe.replica import PEERS_FILE
+from portal_probe.replica import DRAIN_FILE, PEERS_FILE
 
 from support.clients import replica_by_address, replicas_serving
 from support.portal import create_partner_user, login
@@ -169,6 +169,48 @@ def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working
     finally:
         staying.close()
 
+
+
+def answers(url):
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.ConnectionError:  # a port that does not listen yet
+        return False
+
+
+def served(stack, path, cookie):
+    """(status, replica) of one request to `path` as this user, from nginx's log."""
+    marker = secrets.token_hex(6)
+    reply = requests.get(f"{stack.url}{path}?t={marker}", cookies={"sessionid": cookie}, timeout=10)
+    replicas = stack.wait_until("nginx to log the request", lambda: replicas_serving(
+        stack, marker, replica_by_address(stack)), timeout=10)
+    return reply.status_code, replicas[-1]
+
+
+def test_a_draining_replica_gets_no_new_partner_after_an_nginx_restart_and_its_downloads_still_reach_it(stack, people):
+    scale(stack, 2)
+    first, second = stack.container_names("streamlit")
+    placement = {cookie: replica_of(stack, cookie) for cookie in people}
+    on_second = [cookie for cookie, replica in placement.items() if replica == second]
+    assert on_second, f"none of {len(people)} users is routed to {second}: {placement.values()}"
+    user = on_second[0]
+    (nginx,) = stack.container_names("nginx")
+    # What ops/scale does to retire a replica: its stop time, in its own /tmp.
+    subprocess.run(["docker", "exec", second, "sh", "-c", f"echo {int(time.time()) + 600} > {DRAIN_FILE}"], check=True)
+    try:
+        subprocess.run(["docker", "restart", nginx], check=True, capture_output=True)
+        stack.wait_until("nginx to answer after its restart", lambda: answers(f"{stack.url}/healthz"), timeout=60)
+        # nginx learnt the drain from the replica itself, not from a file of its own it lost.
+        assert replica_of(stack, user) == first
+        assert all(replica_of(stack, cookie) == replica for cookie, replica in placement.items() if replica == first)
+        # A file the partner's session handed out is asked of that session's replica (unknown
+        # here: the replica's own 404), not of the replica new pages go to.
+        status, replica = served(stack, "/app/media/0123456789abcdef0123456789abcdef.csv", user)
+        assert (status, replica) == (404, second)
+    finally:
+        subprocess.run(["docker", "exec", second, "rm", "-f", str(DRAIN_FILE)], check=True)
+        subprocess.run(["docker", "exec", nginx, "/opt/nginx/reload"], capture_output=True)
+    stack.wait_until(f"{second} to take its users again", lambda: replica_of(stack, user) == second, timeout=30)
 
 def autoscale_once(stack):
     result = subprocess.run([str(ROOT / "ops" / "autoscale"), "--once"],

@@ -241,7 +241,7 @@ def test_nginx_resolves_the_replicas_by_their_stable_names(base):
     assert f"{service}.{namespace}.svc.cluster.local" in nginx["dnsConfig"]["searches"]
 
 
-def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(base, monkeypatch, tmp_path):
+def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(base, monkeypatch):
     spec = importlib.util.spec_from_file_location("render_config", ROOT / "services" / "nginx" / "render_config.py")
     render_config = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render_config)
@@ -260,11 +260,10 @@ def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(b
 
     monkeypatch.setattr(render_config.socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(render_config.socket, "gethostbyaddr", lambda address: (addresses[address], [], [address]))
-    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
-    monkeypatch.setattr(render_config, "REPLICA_LIMIT_FILE", str(tmp_path / "no-limit"))
+    monkeypatch.setattr(render_config, "replica_state", lambda address: render_config.READY)
     nginx = find(base, "Deployment", "nginx")["spec"]["template"]["spec"]
     _, asked = environment(base, nginx["containers"][0])["STREAMLIT_SERVICE"]
-    servers = re.findall(r"server (\S+):8501", render_config.upstream_servers(asked))
+    servers = re.findall(r"server (\S+):8501", render_config.streamlit_upstreams(asked)["STREAMLIT_SERVERS"])
     assert sorted(servers) == sorted(pods)
     # nginx resolves each name through the pod's search path: the cluster's own, then the pod's.
     search = [f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local", *nginx["dnsConfig"]["searches"]]

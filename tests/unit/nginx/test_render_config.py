@@ -15,7 +15,7 @@ def replicas(monkeypatch):
     """Replicas as Docker's DNS would name them, all answering their health check."""
     found = {}
     monkeypatch.setattr(render_config, "running_replicas", lambda service: dict(found))
-    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
+    monkeypatch.setattr(render_config, "replica_state", lambda address: render_config.READY)
     monkeypatch.setattr(render_config, "addresses_of", lambda service, port: ["172.20.0.9"] if service == "django" else [])
     return found
 
@@ -34,8 +34,9 @@ def test_each_replica_gets_its_own_server_line_in_numeric_order(monkeypatch, rep
     for n in (10, 2, 1):
         replicas[f"pp-streamlit-{n}"] = f"172.20.0.{n + 1}"
     conf = rendered(monkeypatch)
-    lines = [line.split()[1] for line in conf.splitlines() if line.strip().startswith("server pp-streamlit")]
-    assert lines == ["pp-streamlit-1:8501", "pp-streamlit-2:8501", "pp-streamlit-10:8501"]
+    for name in ("streamlit", "streamlit_sessions"):
+        lines = [line.split()[1] for line in upstream(conf, name)]
+        assert lines == ["pp-streamlit-1:8501", "pp-streamlit-2:8501", "pp-streamlit-10:8501"]
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_no_replica_renders_a_server_that_never_answers(monkeypatch, replicas):
 
 def test_unhealthy_replicas_are_left_out(monkeypatch, replicas):
     replicas.update({"pp-streamlit-1": "172.20.0.2", "pp-streamlit-2": "172.20.0.3"})
-    monkeypatch.setattr(render_config, "answers_health", lambda address: address == "172.20.0.3")
+    monkeypatch.setattr(render_config, "replica_state", lambda address: render_config.READY if address == "172.20.0.3" else None)
     conf = rendered(monkeypatch)
     assert "pp-streamlit-2:8501" in conf and "pp-streamlit-1:8501" not in conf
 
@@ -107,15 +108,45 @@ def test_bad_values_stop_rendering_with_the_variable_named(monkeypatch, replicas
         rendered(monkeypatch, **env)
 
 
-def test_the_replica_limit_leaves_out_higher_numbered_replicas(monkeypatch, tmp_path):
-    limit = tmp_path / "replica-limit"
-    limit.write_text("2\n")
-    monkeypatch.setattr(render_config, "REPLICA_LIMIT_FILE", str(limit))
-    monkeypatch.setattr(render_config.socket, "getaddrinfo",
-                        lambda *a, **k: [(None, None, None, None, (f"172.20.0.{n}", 8501)) for n in (2, 3, 4)])
-    monkeypatch.setattr(render_config.socket, "gethostbyaddr",
-                        lambda address: (f"pp-streamlit-{int(address.rsplit('.', 1)[1]) - 1}.pp_back", [], [address]))
-    assert sorted(render_config.running_replicas("streamlit")) == ["pp-streamlit-1", "pp-streamlit-2"]
+def upstream(conf, name):
+    block = conf.split(f"upstream {name} {{", 1)[1].split("}", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip().startswith("server ")]
+
+
+def test_a_draining_replica_gets_no_new_client_but_its_sessions_files_still_reach_it(monkeypatch, replicas):
+    replicas.update({"pp-streamlit-1": "172.20.0.2", "pp-streamlit-2": "172.20.0.3"})
+    monkeypatch.setattr(render_config, "replica_state", lambda address: render_config.DRAINING if address == "172.20.0.3" else render_config.READY)
+    conf = rendered(monkeypatch)
+    # Marked down, not left out: every other client keeps its replica, under any routing mode.
+    assert upstream(conf, "streamlit") == [
+        "server pp-streamlit-1:8501 max_fails=1 fail_timeout=10s;",
+        "server pp-streamlit-2:8501 down;  # draining",
+    ]
+    assert upstream(conf, "streamlit_sessions") == [
+        "server pp-streamlit-1:8501 max_fails=1 fail_timeout=10s;",
+        "server pp-streamlit-2:8501 max_fails=1 fail_timeout=10s;",
+    ]
+    assert "proxy_pass http://streamlit_sessions;" in (NGINX / "portal-locations.conf").read_text().split("location ^~ /app/media/")[1].split("}")[0]
+
+
+def test_a_replica_says_it_drains_on_its_health_answer(monkeypatch):
+    class Reply:
+        status = 200
+
+        def __init__(self, headers):
+            self.headers = headers
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    answers = {"172.20.0.2": {}, "172.20.0.3": {"X-Portal-Draining": "1764650000"}}
+    monkeypatch.setattr(render_config.urllib.request, "urlopen",
+                        lambda url, timeout: Reply(answers[url.split("//")[1].split(":")[0]]))
+    assert render_config.replica_state("172.20.0.2") == render_config.READY
+    assert render_config.replica_state("172.20.0.3") == render_config.DRAINING
 
 
 def test_the_portal_answers_only_its_host_names_and_localhost(monkeypatch, replicas):
