@@ -131,13 +131,18 @@ def open_session(stack, cookie):
     return session
 
 
-def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working(stack, people):
+def two_replicas_and_a_user_of_the_second(stack, people):
+    """(first, second, {cookie: replica}, a cookie routed to the second) on two replicas."""
     scale(stack, 2)
     first, second = stack.container_names("streamlit")
     placement = {cookie: replica_of(stack, cookie) for cookie in people}
     on_second = [cookie for cookie, replica in placement.items() if replica == second]
     assert on_second, f"none of {len(people)} users is routed to {second}: {placement.values()}"
-    user = on_second[0]
+    return first, second, placement, on_second[0]
+
+
+def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working(stack, people):
+    first, second, _, user = two_replicas_and_a_user_of_the_second(stack, people)
     staying = open_session(stack, user)
     try:
         stack.wait_until(f"{second} to count the open session", lambda: sessions_on(second) == 1, timeout=10)
@@ -188,12 +193,7 @@ def served(stack, path, cookie):
 
 
 def test_a_draining_replica_gets_no_new_partner_after_an_nginx_restart_and_its_downloads_still_reach_it(stack, people):
-    scale(stack, 2)
-    first, second = stack.container_names("streamlit")
-    placement = {cookie: replica_of(stack, cookie) for cookie in people}
-    on_second = [cookie for cookie, replica in placement.items() if replica == second]
-    assert on_second, f"none of {len(people)} users is routed to {second}: {placement.values()}"
-    user = on_second[0]
+    first, second, placement, user = two_replicas_and_a_user_of_the_second(stack, people)
     (nginx,) = stack.container_names("nginx")
     # What ops/scale does to retire a replica: its stop time, in its own /tmp.
     subprocess.run(["docker", "exec", second, "sh", "-c", f"echo {int(time.time()) + 600} > {DRAIN_FILE}"], check=True)

@@ -19,6 +19,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from portal_stack.stack import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "swarm"
 NAME = os.environ.get("SWARM_TEST_NAME", "pp-swarm")
@@ -43,17 +45,6 @@ def run(*args, check=True, input=None, env=None, timeout=300):
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     return result
-
-
-def wait_until(what, condition, timeout=120, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def free_port(preferred):
