@@ -1,6 +1,7 @@
-"""One owner for each setting: the .env schema (ops/lib/envfile.py) names them, .env.example
-gives each its default, and compose.yaml's fallbacks and the README's settings table must say
-the same. A setting added in one place and forgotten in another fails here."""
+"""One owner for each setting: the .env schema (services/base/envsettings.py) names them and
+gives each its default and rule; .env.example, compose.yaml's fallbacks and the README's settings
+table must say the same, and the services read them through the schema's reader. A setting
+added in one place and forgotten in another fails here."""
 import importlib.util
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ spec = importlib.util.spec_from_file_location("envfile", ROOT / "ops" / "lib" / 
 envfile = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(envfile)
 
-DEFAULTS = {name: value for _, name, value in envfile.parse(ROOT / ".env.example")}
+DEFAULTS = {name: setting.default for name, setting in envfile.SCHEMA.items()}
 # What the README's table says of a setting without a value of its own.
 GENERATED, EMPTY = "generated", "empty"
 # What the ops scripts hand a build (the base image made here, the host's CA bundle as a build
@@ -43,6 +44,11 @@ def readme_table():
         given = re.findall(r"`([^`]*)`", cells[1]) or [cells[1]] * len(names)
         found.update(zip(names, given))
     return found
+
+
+def test_the_example_gives_every_setting_the_schemas_default():
+    example = {name: value for _, name, value in envfile.parse(ROOT / ".env.example")}
+    assert example == DEFAULTS
 
 
 def test_compose_reads_only_settings_the_schema_knows():
