@@ -278,3 +278,8 @@ def read(name, environ=None, *, default=None, rule=None):
     if trouble:
         raise SettingError(f"{name} {trouble}")
     return rule.convert(text)
+
+
+def default(name):
+    """The .env setting's default, as `read` gives it to a service."""
+    return read(name, {})

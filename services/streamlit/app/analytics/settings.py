@@ -22,8 +22,8 @@ DEFAULT_PORTAL_INTERNAL_URL = "http://django:8000"
 DEFAULT_DATASETS_DIR = "/datasets"
 # The languages the analytics speak; the schema's defaults for language and zone.
 LANGUAGES = envsettings.LANGUAGES
-DEFAULT_LANGUAGE = envsettings.SCHEMA["PORTAL_LANGUAGE"].default
-DEFAULT_TIME_ZONE = envsettings.SCHEMA["PORTAL_TIME_ZONE"].default
+DEFAULT_LANGUAGE = envsettings.default("PORTAL_LANGUAGE")
+DEFAULT_TIME_ZONE = envsettings.default("PORTAL_TIME_ZONE")
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,10 @@ class DatasetLimits:
     """What the loader takes (DATASET_MAX_*, the portal's ingest checks the same variables);
     the defaults are the schema's."""
 
-    columns: int = int(envsettings.SCHEMA["DATASET_MAX_COLUMNS"].default)
-    rows: int = int(envsettings.SCHEMA["DATASET_MAX_ROWS"].default)
-    cell_bytes: int = int(envsettings.SCHEMA["DATASET_MAX_CELL_BYTES"].default)
-    memory_bytes: int = int(envsettings.SCHEMA["DATASET_MAX_MEMORY_MB"].default) * 2**20
+    columns: int = envsettings.default("DATASET_MAX_COLUMNS")
+    rows: int = envsettings.default("DATASET_MAX_ROWS")
+    cell_bytes: int = envsettings.default("DATASET_MAX_CELL_BYTES")
+    memory_bytes: int = envsettings.default("DATASET_MAX_MEMORY_MB") * 2**20
 
 
 @dataclass(frozen=True)
