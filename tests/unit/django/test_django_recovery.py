@@ -444,7 +444,7 @@ def test_links_last_invite_link_hours_and_mail_is_off_by_default(load):
 
 @pytest.mark.parametrize("env, message", [
     ({"INVITE_LINK_HOURS": "three"}, "INVITE_LINK_HOURS must be a whole number"),
-    ({"INVITE_LINK_HOURS": "0"}, "INVITE_LINK_HOURS must be at least 1"),
+    ({"INVITE_LINK_HOURS": "0"}, "INVITE_LINK_HOURS must be between 1 and 2160"),
     ({"EMAIL_HOST": "smtp.example.com"}, "set DEFAULT_FROM_EMAIL"),
     ({"PORTAL_URL": "portal.example.com"}, "PORTAL_URL needs a scheme"),
 ])
