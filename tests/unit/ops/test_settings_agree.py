@@ -72,3 +72,16 @@ def test_the_readme_lists_every_setting_with_the_examples_default():
     assert sorted(set(expected) - set(table)) == [], "settings the README's table does not list"
     assert sorted(set(table) - set(expected)) == [], "settings in the README's table the schema does not know"
     assert {name: table[name] for name in expected if table[name] != expected[name]} == {}
+
+
+def test_services_read_the_settings_of_env_only_through_the_schemas_reader():
+    # os.environ.get("UPLOAD_MAX_MB") and the like: a parse of its own, beside the schema's rule.
+    direct = re.compile(r"""(?:environ(?:\.get)?\s*[(\[]|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+    found = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (ROOT / "services").rglob("*.py")
+        if path.name != "envsettings.py"
+        for name in direct.findall(path.read_text(encoding="utf-8"))
+        if name in envfile.SCHEMA
+    )
+    assert found == []
