@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from portal_probe import language as probe_language
 from portal_probe.advice import Thresholds, advise, latest_by_service
 
-from . import charts, history
+from . import history, load_charts
 from .readings import current, read_folder, stale_after
 
 # The page asks for itself again through the Refresh header: no script for a CSP to forbid.
@@ -51,7 +51,7 @@ def status(request):
     unreadable = gettext("{name}: unreadable snapshot: {problem}")
     warnings += [unreadable.format(name=name, problem=problem) for name, problem in malformed]
 
-    drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
+    drawn = {"now": now, "tz": tz, "colour_of": load_charts.colours([line.container for line in lines])}
     unlimited = [line.container for line in lines if all(value is None for value in line.memory_percent)]
     context = {
         "rows": [_row(row, thresholds) for row in containers],
@@ -61,7 +61,7 @@ def status(request):
         "warnings": warnings,
         "crossings": history.crossings(lines, thresholds, tz),
         "charts": [
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("CPU, % of quota"),
                 lines,
@@ -69,7 +69,7 @@ def status(request):
                 level=thresholds.cpu_warn_percent,
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("Memory, % of limit"),
                 lines,
@@ -80,7 +80,7 @@ def status(request):
                 else "",
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 gettext("Streamlit sessions"),
                 [line for line in lines if line.service == "streamlit"],
                 lambda line: line.sessions,
@@ -139,7 +139,7 @@ def _row(row, thresholds):
     elif reading.memory_limit_bytes is None:
         memory, memory_of = filesizeformat(reading.memory_bytes), gettext("no limit")
     else:
-        memory = charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
+        memory = load_charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
         memory_of = gettext("{used} of {limit}").format(
             used=filesizeformat(reading.memory_bytes), limit=filesizeformat(reading.memory_limit_bytes)
         )
@@ -150,7 +150,7 @@ def _row(row, thresholds):
         stale=row.stale,
         health=health,
         age=_age(row.age),
-        cpu=charts.percent(reading.cpu_percent),
+        cpu=load_charts.percent(reading.cpu_percent),
         cpu_of=cpu_of,
         cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
         memory=memory,
