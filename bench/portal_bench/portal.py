@@ -1,4 +1,4 @@
-"""Scenarios 1-3: the portal's pages under Gunicorn (through nginx, and directly) and under
+"""The report's sections 1-3: the portal's pages under Gunicorn (through nginx, and directly) and under
 Django's own server from the same image in the same run, and nginx serving a static file as the
 ceiling of what any page can reach through this nginx.
 
