@@ -6,7 +6,7 @@
     python3 envfile.py get FILE NAME [DEFAULT]  # one value, for the shell scripts
 
 `check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
-schema (services/base/envsettings.py, which every image carries) is the one list of settings:
+schema (services/base/lib/envsettings.py, which every image carries) is the one list of settings:
 .env.example must document exactly these, with the schema's defaults.
 """
 import os
@@ -16,7 +16,7 @@ import socket
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services" / "base"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services" / "base" / "lib"))
 from envsettings import SCHEMA, SECRETS, problem  # noqa: E402
 
 

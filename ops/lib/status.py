@@ -13,7 +13,7 @@ import zoneinfo
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import envfile  # beside this file; it puts the settings' reader (services/base) on the path
+import envfile  # beside this file; it puts the settings' reader (services/base/lib) on the path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "probe"))

@@ -17,7 +17,7 @@ def replica_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("INTERNAL_API_TOKEN", "bench-unit-tests-internal-token-0123")
     monkeypatch.setenv("DATASETS_DIR", str(tmp_path / "datasets"))
     # The base image puts the settings reader on every replica's path.
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[3] / "services" / "base"))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[3] / "services" / "base" / "lib"))
     settings.get.cache_clear()
     yield
     settings.get.cache_clear()

@@ -1,4 +1,4 @@
-"""One owner for each setting: the .env schema (services/base/envsettings.py) names them and
+"""One owner for each setting: the .env schema (services/base/lib/envsettings.py) names them and
 gives each its default and rule; .env.example, compose.yaml's fallbacks and the README's settings
 table must say the same, and the services read them through the schema's reader. A setting
 added in one place and forgotten in another fails here."""
