@@ -1,6 +1,5 @@
 """The monitoring app: load history from the probes' snapshots (`recordload`, thinning)
 and the staff-only status page /ops/status/ that shows it."""
-import importlib
 import io
 import json
 from datetime import datetime, timedelta, timezone
@@ -13,8 +12,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone as django_timezone
 
-import portal.settings
-from portal.settings_test import stand_ins
 from portal_probe import language as probe_language
 from portal_probe.advice import Thresholds, snapshot_warnings
 from monitoring import history, load_charts
@@ -590,16 +587,8 @@ def test_a_young_history_fills_its_chart_and_ends_at_the_newest_reading():
 
 
 @pytest.fixture
-def load_settings(monkeypatch):
-    def load(**env):
-        for name, value in {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, **env}.items():
-            monkeypatch.setenv(name, value)
-        return importlib.reload(portal.settings)
-
-    yield load
-    monkeypatch.undo()
-    with stand_ins():
-        importlib.reload(portal.settings)
+def load_settings(reload_settings):
+    return lambda **env: reload_settings(with_stand_ins=True, **env)
 
 
 def test_the_probe_settings_have_the_probes_defaults_and_are_checked(load_settings, monkeypatch):
