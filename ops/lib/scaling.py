@@ -20,6 +20,7 @@ import sys
 import time
 
 import envfile  # beside this file
+import envsettings  # envfile puts it on the path
 from status import STACK, compose, docker, read_settings, settings_path
 
 from portal_probe.replica import DRAIN_FILE  # noqa: E402  (status puts the probe on the path)
@@ -116,7 +117,7 @@ def scale(target, settings):
         kept, drained = drain_selection(current, target)
         say(f"taking {', '.join(drained)} out of nginx: no new partners go there")
         reload_nginx(replica_number(kept[-1]))
-        ended = drain(drained, int(settings.get("STREAMLIT_DRAIN_SECONDS") or 900))
+        ended = drain(drained, envsettings.read("STREAMLIT_DRAIN_SECONDS", settings))
         say(f"stopping {', '.join(drained)}")
         # These very containers, whatever order compose would pick.
         stopped = subprocess.run(["docker", "rm", "-f", *drained], capture_output=True, text=True)

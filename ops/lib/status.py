@@ -18,6 +18,7 @@ import envfile  # beside this file; it puts the settings' reader (services/base/
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services" / "probe"))
 
+import envsettings  # noqa: E402
 from portal_probe.advice import Thresholds, advise, latest_by_service, name_of  # noqa: E402
 from portal_probe.latency import percentile  # noqa: E402
 
@@ -43,7 +44,7 @@ def portal_zone(name):
     """PORTAL_TIME_ZONE, the clock every time is shown on; UTC for a name that is no zone (the
     envfile check refuses those: a status read never fails on one)."""
     try:
-        return zoneinfo.ZoneInfo(name or "Asia/Seoul")
+        return zoneinfo.ZoneInfo(name or envsettings.default("PORTAL_TIME_ZONE"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return timezone.utc
 
@@ -256,7 +257,7 @@ def main(argv):
         if not rows:
             sys.exit("error: the stack is not running: start it with ops/up")
         found, log, address_names = snapshots(rows), access_log(), addresses(rows)
-    interval = float(settings.get("PROBE_INTERVAL") or 15)
+    interval = envsettings.read("PROBE_INTERVAL", settings)
     fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
     latest = latest_by_service(found, newer_than=fresh_after)
     nginx_names = [row["Name"] for row in rows if row["Service"] == "nginx"]
