@@ -145,7 +145,7 @@ def one_round(settings):
     thresholds = Thresholds.from_env({**settings, **os.environ})
     rows = containers()
     running = [row for row in rows if row["Service"] == "streamlit" and row["State"] == "running"]
-    interval = float(settings.get("PROBE_INTERVAL") or 15)
+    interval = envsettings.read("PROBE_INTERVAL", settings)
     fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
     latest = latest_by_service(snapshots(rows), newer_than=fresh_after)
     names = {row["Name"] for row in running}
@@ -177,7 +177,7 @@ def main(argv):
             print(f"error: {error}", file=sys.stderr, flush=True)
             if argv:
                 sys.exit(1)
-        if argv or stop.wait(float(settings.get("PROBE_INTERVAL") or 15)):
+        if argv or stop.wait(envsettings.read("PROBE_INTERVAL", settings)):
             return
 
 
