@@ -32,21 +32,21 @@ import scaling  # beside this file
 from deployment import STACK, containers, load_status, read_settings, settings_path
 
 from portal_probe.advice import Thresholds, advise_streamlit, streamlit_need  # noqa: E402
-from portal_probe.settings import env_number  # noqa: E402
+import envsettings  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Bounds:
-    minimum: int = 1
-    maximum: int = 4
-    cooldown_seconds: float = 300.0
+    minimum: int = envsettings.default("STREAMLIT_MIN_REPLICAS")
+    maximum: int = envsettings.default("STREAMLIT_MAX_REPLICAS")
+    cooldown_seconds: float = envsettings.default("AUTOSCALE_COOLDOWN_SECONDS")
 
     @classmethod
     def from_settings(cls, settings):
         bounds = cls(
-            minimum=int(env_number(settings, "STREAMLIT_MIN_REPLICAS", cls.minimum, integer=True)),
-            maximum=int(env_number(settings, "STREAMLIT_MAX_REPLICAS", cls.maximum, integer=True)),
-            cooldown_seconds=float(settings.get("AUTOSCALE_COOLDOWN_SECONDS") or cls.cooldown_seconds),
+            minimum=envsettings.read("STREAMLIT_MIN_REPLICAS", settings),
+            maximum=envsettings.read("STREAMLIT_MAX_REPLICAS", settings),
+            cooldown_seconds=envsettings.read("AUTOSCALE_COOLDOWN_SECONDS", settings),
         )
         if bounds.minimum > bounds.maximum:
             raise ValueError(f"STREAMLIT_MIN_REPLICAS {bounds.minimum} is above STREAMLIT_MAX_REPLICAS {bounds.maximum}")
@@ -179,7 +179,7 @@ def main(argv):
             print(f"error: {error}", file=sys.stderr, flush=True)
             if argv:
                 sys.exit(1)
-        if argv or stop.wait(float(settings.get("PROBE_INTERVAL") or 15)):
+        if argv or stop.wait(envsettings.read("PROBE_INTERVAL", settings)):
             return
 
 

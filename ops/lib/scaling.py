@@ -22,6 +22,7 @@ import sys
 import time
 
 import envfile  # beside this file
+import envsettings  # envfile puts it on the path
 from deployment import STACK, compose, docker, read_settings, settings_path
 
 from portal_probe.replica import DRAIN_FILE  # noqa: E402  (deployment puts the probe on the path)
@@ -124,7 +125,7 @@ def scale(target, settings):
         in_replica(container, "rm", "-f", str(DRAIN_FILE))
     if drained:
         say(f"taking {', '.join(drained)} out of nginx: no new partners go there")
-        ended = drain(drained, int(settings.get("STREAMLIT_DRAIN_SECONDS") or 900))
+        ended = drain(drained, envsettings.read("STREAMLIT_DRAIN_SECONDS", settings))
         say(f"stopping {', '.join(drained)}")
         # These very containers, whatever order compose would pick.
         stopped = subprocess.run(["docker", "rm", "-f", *drained], capture_output=True, text=True)

@@ -18,6 +18,8 @@ import socket
 import sys
 import urllib.request
 
+from envsettings import Flag, SettingError, read
+
 STREAMLIT_PORT = 8501
 DJANGO_PORT = 8000
 ROUTING_MODES = {
@@ -39,33 +41,24 @@ DRAINING_HEADER = "X-Portal-Draining"
 READY, DRAINING = "ready", "draining"
 
 
-class ConfigError(Exception):
-    pass
+class ConfigError(SettingError):
+    """What stops the rendering: a setting (named) or a file nginx needs."""
 
 
-def whole_number(name, default):
-    raw = os.environ.get(name, "").strip() or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
-    return raw
-
-
-def choice(name, default, allowed):
-    raw = os.environ.get(name, "").strip() or default
-    if raw not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
-    return raw
+def setting(name, **given):
+    """A setting through the schema's reader, every service's."""
+    try:
+        return read(name, **given)
+    except SettingError as error:
+        raise ConfigError(str(error)) from None
 
 
 def trusted_proxies():
     """`set_real_ip_from` lines: only these peers may name the client in X-Forwarded-For."""
-    lines = []
-    for item in os.environ.get("TRUSTED_PROXIES", "").replace(",", " ").split():
-        try:
-            network = ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ConfigError(f"TRUSTED_PROXIES: {item!r} is not an address or CIDR") from None
-        lines.append(f"set_real_ip_from {network};")
+    lines = [
+        f"set_real_ip_from {ipaddress.ip_network(item, strict=False)};"
+        for item in setting("TRUSTED_PROXIES").replace(",", " ").split()
+    ]
     if lines:
         lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
     return "\n    ".join(lines)
@@ -101,7 +94,7 @@ HTTP_TO_HTTPS = """server {{
 
 def server_names():
     """Django's ALLOWED_HOSTS in nginx's words (".example.com" means the same in both)."""
-    hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+    hosts = setting("DJANGO_ALLOWED_HOSTS")
     if "*" in hosts:
         return "~^.*$"
     for host in hosts:
@@ -113,7 +106,7 @@ def server_names():
 
 def tls_values():
     """HTTPS on 8443 when TLS_ENABLED (compose.tls.yaml mounts the pair); plain HTTP otherwise."""
-    if choice("TLS_ENABLED", "false", {"true", "false"}) == "false":
+    if not setting("TLS_ENABLED", default="false", rule=Flag()):
         return {"PORTAL_LISTEN": "listen 8080;", "TLS_DEFAULT_LISTEN": "", "TLS_SETTINGS": "", "HTTP_TO_HTTPS": ""}
     for path in (TLS_CERT, TLS_KEY):
         try:
@@ -122,15 +115,13 @@ def tls_values():
                     raise ConfigError(f"{path} is not a PEM file")
         except OSError as exc:
             raise ConfigError(f"TLS is on but {path} cannot be read: {exc.strerror}") from None
-    port = whole_number("PORTAL_TLS_PORT", 8443)
-    hsts = os.environ.get("DJANGO_HSTS_SECONDS", "").strip() or "3600"
-    if not hsts.isdigit():
-        raise ConfigError(f"DJANGO_HSTS_SECONDS must be a whole number, got {hsts!r}")
+    port = setting("PORTAL_TLS_PORT")
+    hsts = str(setting("DJANGO_HSTS_SECONDS"))
     return {
         "PORTAL_LISTEN": "listen 8443 ssl;\n        http2 on;",
         "TLS_DEFAULT_LISTEN": "listen 8443 ssl default_server;",
         "TLS_SETTINGS": TLS_SETTINGS.replace("{hsts}", hsts),
-        "HTTP_TO_HTTPS": HTTP_TO_HTTPS.format(names=server_names(), port="" if port == "443" else f":{port}"),
+        "HTTP_TO_HTTPS": HTTP_TO_HTTPS.format(names=server_names(), port="" if port == 443 else f":{port}"),
     }
 
 
@@ -277,8 +268,8 @@ def streamlit_upstreams(service):
 def values():
     return {
         "DJANGO_SERVERS": django_servers(os.environ.get("DJANGO_SERVICE", "django")),
-        "UPLOAD_MAX_MB": whole_number("UPLOAD_MAX_MB", 50),
-        "STREAMLIT_BALANCE": ROUTING_MODES[choice("STREAMLIT_ROUTING", "consistent", ROUTING_MODES)],
+        "UPLOAD_MAX_MB": str(setting("UPLOAD_MAX_MB")),
+        "STREAMLIT_BALANCE": ROUTING_MODES[setting("STREAMLIT_ROUTING")],
         **streamlit_upstreams(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
         "REAL_IP_FROM": trusted_proxies(),
         "SERVER_NAMES": server_names(),

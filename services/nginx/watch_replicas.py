@@ -16,6 +16,7 @@ import sys
 import time
 
 import render_config
+from envsettings import Number
 
 
 def wanted_replicas(resolved, routed, state_of):
@@ -31,7 +32,7 @@ def wanted_replicas(resolved, routed, state_of):
 
 
 def main():
-    interval = float(os.environ.get("WATCH_INTERVAL", "2"))
+    interval = render_config.setting("WATCH_INTERVAL", default=2, rule=Number())
     service = os.environ.get("STREAMLIT_SERVICE", "streamlit")
     django = os.environ.get("DJANGO_SERVICE", "django")
     routed = render_config.answering_replicas(service)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.summary import note
 from support.traffic import Traffic
 from support.uploads import small_csv, stored_state, upload

@@ -16,7 +16,7 @@ import requests
 from portal_probe.replica import DRAIN_FILE, PEERS_FILE
 
 from support.clients import replica_by_address, replicas_serving
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.stack import ROOT
 from support.streamlit_session import StreamlitSession
 

@@ -4,7 +4,7 @@ import json
 import re
 import subprocess
 
-from support.portal import create_partner_user, create_staff_user, login
+from support.logins import create_partner_user, create_staff_user, login
 
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 DEFAULT_LIMITS = {"nginx": ("0.5", "256m"), "django": ("1.0", "1g"), "streamlit": ("1.0", "2g")}

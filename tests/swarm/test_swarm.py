@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from portal_stack.portal import create_partner_user, login
+from portal_stack.logins import create_partner_user, login
 from portal_stack.streamlit_session import StreamlitSession
 from support.swarm import Clients, Deployment, wait_until
 from support.uploads import small_csv, upload

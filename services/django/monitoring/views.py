@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 
-from . import charts, history, overview
+from . import history, load_charts, overview
 
 # The page asks for itself again through the Refresh header: no script for a CSP to forbid.
 REFRESH_SECONDS = 30
@@ -29,7 +29,7 @@ def status(request):
     load = overview.load_now(now)
     thresholds, containers, lines = load.thresholds, load.containers, load.lines
 
-    drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
+    drawn = {"now": now, "tz": tz, "colour_of": load_charts.colours([line.container for line in lines])}
     unlimited = [line.container for line in lines if all(value is None for value in line.memory_percent)]
     context = {
         "rows": [_row(row, thresholds) for row in containers],
@@ -39,7 +39,7 @@ def status(request):
         "warnings": load.warnings,
         "crossings": history.crossings(lines, thresholds, tz),
         "charts": [
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("CPU, % of quota"),
                 lines,
@@ -47,7 +47,7 @@ def status(request):
                 level=thresholds.cpu_warn_percent,
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("Memory, % of limit"),
                 lines,
@@ -58,7 +58,7 @@ def status(request):
                 else "",
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 gettext("Streamlit sessions"),
                 [line for line in lines if line.service == "streamlit"],
                 lambda line: line.sessions,
@@ -117,7 +117,7 @@ def _row(row, thresholds):
     elif reading.memory_limit_bytes is None:
         memory, memory_of = filesizeformat(reading.memory_bytes), gettext("no limit")
     else:
-        memory = charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
+        memory = load_charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
         memory_of = gettext("{used} of {limit}").format(
             used=filesizeformat(reading.memory_bytes), limit=filesizeformat(reading.memory_limit_bytes)
         )
@@ -128,7 +128,7 @@ def _row(row, thresholds):
         stale=row.stale,
         health=health,
         age=_age(row.age),
-        cpu=charts.percent(reading.cpu_percent),
+        cpu=load_charts.percent(reading.cpu_percent),
         cpu_of=cpu_of,
         cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
         memory=memory,

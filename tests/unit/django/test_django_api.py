@@ -13,7 +13,7 @@ from django_helpers import parquet_bytes, upload
 from datasets import reading
 from datasets.models import Dataset
 
-TOKEN = "unit-tests-internal-token"
+TOKEN = "unit-tests-internal-token-not-a-secret"
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ import json
 import pytest
 from django.test import Client
 
-TOKEN = "unit-tests-internal-token"
+TOKEN = "unit-tests-internal-token-not-a-secret"
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 import importlib.util
 from pathlib import Path
 
+import envsettings
 import pytest
 
 NGINX = Path(__file__).resolve().parents[3] / "services" / "nginx"
@@ -101,7 +102,8 @@ def test_without_trusted_proxies_forwarded_for_is_ignored(monkeypatch, replicas)
 @pytest.mark.parametrize("env, message", [
     ({"UPLOAD_MAX_MB": "lots"}, "UPLOAD_MAX_MB must be a whole number"),
     ({"STREAMLIT_ROUTING": "random"}, "STREAMLIT_ROUTING must be one of"),
-    ({"TRUSTED_PROXIES": "nowhere"}, "TRUSTED_PROXIES: 'nowhere'"),
+    ({"TRUSTED_PROXIES": "nowhere"}, "TRUSTED_PROXIES 'nowhere' is not an address or CIDR"),
+    ({"UPLOAD_MAX_MB": "0"}, "UPLOAD_MAX_MB must be between 1 and 2048"),
 ])
 def test_bad_values_stop_rendering_with_the_variable_named(monkeypatch, replicas, env, message):
     with pytest.raises(render_config.ConfigError, match=message):
@@ -147,6 +149,10 @@ def test_a_replica_says_it_drains_on_its_health_answer(monkeypatch):
                         lambda url, timeout: Reply(answers[url.split("//")[1].split(":")[0]]))
     assert render_config.replica_state("172.20.0.2") == render_config.READY
     assert render_config.replica_state("172.20.0.3") == render_config.DRAINING
+
+
+def test_every_routing_mode_the_schema_allows_has_its_balance_line():
+    assert set(render_config.ROUTING_MODES) == set(envsettings.SCHEMA["STREAMLIT_ROUTING"].rule.allowed)
 
 
 def test_the_portal_answers_only_its_host_names_and_localhost(monkeypatch, replicas):

@@ -10,7 +10,7 @@ import pytest
 
 from analytics import datasets, portal_api, settings
 from analytics.settings import DatasetLimits
-from analytics_support import sales_frame, write
+from analytics_support import TOKEN, sales_frame, write
 
 LIMITS = DatasetLimits()
 
@@ -57,7 +57,7 @@ def test_a_missing_copy_is_fetched_by_version_and_then_read(store, portal, tmp_p
     loaded = datasets.load(store, "acme", "acme/new.parquet", version, LIMITS, fetch)
     assert loaded.profile.rows == sales_frame().height
     assert (store / "acme/new.parquet").read_bytes() == content
-    assert seen == [(f"/internal/partners/acme/datasets/{version}", "Bearer test-token")]
+    assert seen == [(f"/internal/partners/acme/datasets/{version}", f"Bearer {TOKEN}")]
 
 
 def test_a_copy_that_does_not_match_its_version_is_never_kept(store, portal, tmp_path):
