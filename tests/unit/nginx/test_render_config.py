@@ -217,3 +217,11 @@ def test_while_two_tasks_share_a_slot_the_routed_one_stays_until_it_is_gone(monk
     assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.old", "10.0.0.2")
     del found["10.0.0.2"]
     assert render_config.resolved_replicas("tasks.streamlit")["streamlit-1"] == ("st_streamlit.1.new", "10.0.0.1")
+
+
+@pytest.mark.parametrize("snippet", sorted(path.name for path in NGINX.glob("*.conf")))
+def test_no_location_snippet_hides_a_header_of_its_own(snippet):
+    # nginx inherits proxy_hide_header only where a block names none: one line in a location's
+    # snippet would let Streamlit's allow-every-origin answer and the draining notice through.
+    lines = [line.split("#")[0] for line in (NGINX / snippet).read_text().splitlines()]
+    assert not [line for line in lines if "proxy_hide_header" in line]
