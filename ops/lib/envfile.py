@@ -183,6 +183,8 @@ SCHEMA = {
     "PROBE_MEM_FAIL": _percent,
     "PROBE_CPU_WARN": _percent,
     "STREAMLIT_SESSIONS_PER_REPLICA": lambda v: _whole(v, 1, 1000),
+    "STREAMLIT_COMPUTATIONS_PER_PARTNER": lambda v: _whole(v, 1, 64),
+    "STREAMLIT_COMPUTATION_SECONDS": lambda v: _whole(v, 1, 3600),
     "STREAMLIT_MIN_REPLICAS": lambda v: _whole(v, 1, 32),
     "STREAMLIT_MAX_REPLICAS": lambda v: _whole(v, 1, 32),
     "AUTOSCALE_COOLDOWN_SECONDS": lambda v: _whole(v, 0, 86_400),

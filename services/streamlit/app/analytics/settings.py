@@ -38,11 +38,21 @@ class DatasetLimits:
 
 
 @dataclass(frozen=True)
+class ComputationLimits:
+    """A partner's fair share of a replica (analytics.computing): computations one partner runs
+    at once, and the seconds one may take before it is stopped; the defaults are .env.example's."""
+
+    per_partner: int = 2
+    seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     portal_internal_url: str
     internal_api_token: str
     datasets_dir: Path
     dataset_limits: DatasetLimits = field(default_factory=DatasetLimits)
+    computation_limits: ComputationLimits = field(default_factory=ComputationLimits)
     # The language when neither the portal nor the gate names one.
     language: str = DEFAULT_LANGUAGE
     time_zone: zoneinfo.ZoneInfo = field(default_factory=lambda: zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE))
@@ -69,6 +79,11 @@ def load(environ: Mapping[str, str]) -> Settings:
         cell_bytes=_whole(environ, "DATASET_MAX_CELL_BYTES", defaults.cell_bytes),
         memory_bytes=_whole(environ, "DATASET_MAX_MEMORY_MB", defaults.memory_bytes // 2**20) * 2**20,
     )
+    computing = ComputationLimits()
+    computation_limits = ComputationLimits(
+        per_partner=_whole(environ, "STREAMLIT_COMPUTATIONS_PER_PARTNER", computing.per_partner),
+        seconds=_whole(environ, "STREAMLIT_COMPUTATION_SECONDS", computing.seconds),
+    )
     language = environ.get("PORTAL_LANGUAGE", "").strip() or DEFAULT_LANGUAGE
     if language not in LANGUAGES:
         raise SettingsError(f"PORTAL_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
@@ -84,6 +99,7 @@ def load(environ: Mapping[str, str]) -> Settings:
         internal_api_token=token,
         datasets_dir=datasets_dir,
         dataset_limits=limits,
+        computation_limits=computation_limits,
         language=language,
         time_zone=time_zone,
     )

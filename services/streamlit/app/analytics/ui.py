@@ -10,14 +10,17 @@ never reaches past the partner's own catalog, which is all the widgets offer.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
 
-from analytics import audit, datasets, filters, formats, i18n, identity, portal_api, profile, settings
+from analytics import audit, computing, datasets, filters, formats, i18n, identity, portal_api, profile, settings
 from analytics.i18n import N_, _
 
 PORTAL_URL = "/"
@@ -146,6 +149,19 @@ def watch_session() -> None:
         ended = misses >= WATCH_FAILURES_SHOWN
     else:
         st.session_state[_WATCH_MISSES] = 0
+    if ended:
+        st.rerun(scope="app")
+
+
+def recheck_sign_in() -> None:
+    """For a fragment's own reruns, which skip the page's gate: a sign-in that has ended reruns
+    the whole page, which then says why. The portal's answer is kept a few seconds, so a
+    fragment's rerun seldom asks it."""
+    who = identity.current()
+    try:
+        ended = who is None or _ended(who, portal_api.session(who.ticket, True, _accept_language())) is not None
+    except (settings.SettingsError, portal_api.PortalError):
+        ended = True
     if ended:
         st.rerun(scope="app")
 
@@ -343,6 +359,44 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
         st.stop()
     audit.opened(portal.who, info)
     return loaded
+
+
+@functools.cache
+def computations() -> computing.Computations:
+    """The replica's shared results and fair shares, under the settings' limits."""
+    return computing.Computations(settings.get().computation_limits)
+
+
+def shared(info: portal_api.DatasetInfo, chosen: list[filters.Filter]) -> Callable:
+    """`compute(function, frame, *args)`: `function(frame, *args)` over the dataset filtered by
+    `chosen`, from the results this replica's sessions share. The key names the question whole
+    (dataset version, filters, function, its arguments, and the language, which labels missing
+    values), never the frame. A partner's computation waits for its turn with a notice, and one
+    that runs too long ends the run with a message."""
+    partner = current_portal().who.partner
+    question = (info.path, info.version, tuple(chosen))
+
+    def compute(function: Callable, frame, *args):
+        key = (*question, i18n.current(), f"{function.__module__}.{function.__qualname__}", args)
+        try:
+            return computations().get(partner, key, lambda: function(frame, *args), _waiting)
+        except computing.TooLong as error:
+            st.warning(str(error))
+            st.stop()
+
+    return compute
+
+
+@contextlib.contextmanager
+def _waiting():
+    notice = st.empty()
+    notice.info(_("Waiting for your other analyses on this server to finish: each partner runs at most "
+                  "{n} at once, so that everyone's pages stay quick.").format(n=computations().limits.per_partner),
+                icon=":material/hourglass_top:")
+    try:
+        yield
+    finally:
+        notice.empty()
 
 
 def dataset_caption(info: portal_api.DatasetInfo, data: datasets.LoadedDataset) -> None:
