@@ -11,6 +11,7 @@ never reaches past the partner's own catalog, which is all the widgets offer.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import re
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
+from streamlit.elements import vega_charts
 
 from analytics import audit, computing, datasets, filters, formats, i18n, identity, portal_api, profile, settings
 from analytics.i18n import N_, _
@@ -367,24 +369,40 @@ def computations() -> computing.Computations:
     return computing.Computations(settings.get().computation_limits)
 
 
-def shared(info: portal_api.DatasetInfo, chosen: list[filters.Filter]) -> Callable:
-    """`compute(function, frame, *args)`: `function(frame, *args)` over the dataset filtered by
-    `chosen`, from the results this replica's sessions share. The key names the question whole
-    (dataset version, filters, function, its arguments, and the language, which labels missing
-    values), never the frame. A partner's computation waits for its turn with a notice, and one
-    that runs too long ends the run with a message."""
-    partner = current_portal().who.partner
-    question = (info.path, info.version, tuple(chosen))
+class Shared:
+    """Computations over one dataset version filtered by `chosen`, from the results this
+    replica's sessions share. A key names the question whole (dataset version, filters, what is
+    computed from them, and the language, which labels missing values and axes), never a frame.
+    A partner's computation waits for its turn with a notice, and one that runs too long ends the
+    run with a message."""
 
-    def compute(function: Callable, frame, *args):
-        key = (*question, i18n.current(), f"{function.__module__}.{function.__qualname__}", args)
+    def __init__(self, info: portal_api.DatasetInfo, chosen: list[filters.Filter]) -> None:
+        self.partner = current_portal().who.partner
+        self.question = (info.path, info.version, tuple(chosen))
+
+    def __call__(self, function: Callable, frame, *args):
+        """`function(frame, *args)`, where `frame` is the filtered dataset."""
+        return self._get((f"{function.__module__}.{function.__qualname__}", args), lambda: function(frame, *args))
+
+    def chart(self, draw: Callable, *question) -> None:
+        """The chart `draw()` makes, as `chart` shows one; `question` names what it draws (its
+        kind and choices). Turning an Altair chart into its Vega-Lite spec (building the chart,
+        checking the spec against the schema) cost a rerun more than the aggregate did: the spec
+        is kept with the results, made with Streamlit's own conversion, the one st.altair_chart
+        runs, and shown with st.vega_lite_chart."""
+        spec = self._get(("chart", question), lambda: vega_charts._convert_altair_to_vega_lite_spec(draw()))
+        # Streamlit takes the datasets out of the spec it is given.
+        st.space(CHART_TOOLBAR_ROOM)
+        st.vega_lite_chart({**copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"}),
+                            "datasets": dict(spec.get("datasets", {}))})
+
+    def _get(self, asked: tuple, compute: Callable):
+        key = (*self.question, i18n.current(), *asked)
         try:
-            return computations().get(partner, key, lambda: function(frame, *args), _waiting)
+            return computations().get(self.partner, key, compute, _waiting)
         except computing.TooLong as error:
             st.warning(str(error))
             st.stop()
-
-    return compute
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 The chart and its choices are a fragment: changing one reruns only that part of the page, not
 the gate, the sidebar and the filters above it. Aggregates come from the results the replica's
-sessions share (ui.shared)."""
+sessions share (ui.Shared), and so do the charts drawn from them."""
 import streamlit as st
 
 from analytics import aggregate, charts, compare, filters, formats, profile, ui
@@ -20,7 +20,7 @@ data = ui.load(info)
 columns = data.profile
 chosen = ui.filter_panel(info, columns)
 frame = filters.apply(data.lazy(), chosen)
-compute = ui.shared(info, chosen)
+compute = ui.Shared(info, chosen)
 rows = compute(aggregate.row_count, frame)
 prefix = ui.dataset_key("explore", info)
 
@@ -76,7 +76,8 @@ def chart_section() -> None:
         if series.is_empty():
             st.info(ui.literal(_("None of the filtered rows has a value in {column}.").format(column=date)))
         else:
-            ui.chart(charts.line(series, date, aggregate.metric_label(agg, value), split))
+            compute.chart(lambda: charts.line(series, date, aggregate.metric_label(agg, value), split),
+                          charts.LINE, date, step, agg, value, split, span)
             st.caption(ui.literal(_("{n} points: {metric} per {step}.").format(
                 n=formats.number(series.height), metric=aggregate.metric_label(agg, value), step=aggregate.bucket_name(step),
             )))
@@ -107,7 +108,7 @@ def chart_section() -> None:
         )
         agg, value = metric_pickers(agg_column, value_column)
         bars = compute(aggregate.by_category, frame, category, agg, value)
-        ui.chart(charts.bars(bars.frame, category, aggregate.metric_label(agg, value)))
+        compute.chart(lambda: charts.bars(bars.frame, category, aggregate.metric_label(agg, value)), charts.BAR, category, agg, value)
         if bars.groups > bars.frame.height:
             st.caption(_("The {n} largest of {total} categories.").format(
                 n=formats.number(bars.frame.height), total=formats.number(bars.groups)
@@ -119,7 +120,7 @@ def chart_section() -> None:
         if bins.is_empty():
             st.info(ui.literal(_("None of the filtered rows has a value in {column}.").format(column=column)))
         else:
-            ui.chart(charts.histogram(bins, column))
+            compute.chart(lambda: charts.histogram(bins, column), charts.HISTOGRAM, column)
             st.caption(_("{n} values in {bins} bins of equal width.").format(
                 n=formats.number(int(bins["count"].sum())), bins=formats.number(bins.height)
             ))
@@ -134,7 +135,7 @@ def chart_section() -> None:
         if points.total == 0:
             st.info(ui.literal(_("None of the filtered rows has values in both {x} and {y}.").format(x=x, y=y)))
         else:
-            ui.chart(charts.scatter(points.frame, x, y, color))
+            compute.chart(lambda: charts.scatter(points.frame, x, y, color), charts.SCATTER, x, y, color)
             if points.total > points.frame.height:
                 st.caption(_("{n} of {total} points, picked at random.").format(
                     n=formats.number(points.frame.height), total=formats.number(points.total)
