@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -124,8 +126,24 @@ def test_outside_a_computation_nothing_limits_the_time():
     assert computing.collect(heavy_frame().select(pl.len())).item() == 3_000_000
 
 
+def test_polars_engine_threads_yield_the_cpu_to_the_scripts_threads():
+    pl.DataFrame({"a": [1, 2, 2]}).lazy().group_by("a").len().collect()
+    assert computing.lower_engine_priority() >= 1
+    tasks = Path("/proc/self/task")
+    names = {int(task.name): (task / "comm").read_text().strip() for task in tasks.iterdir()}
+    engine = [tid for tid, name in names.items() if name.startswith("polars-")]
+    assert engine and all(os.getpriority(os.PRIO_PROCESS, tid) == computing.ENGINE_NICENESS for tid in engine)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+
+
 def test_the_limits_come_from_the_settings():
     base = {"INTERNAL_API_TOKEN": "t"}
     assert load(base).computation_limits == ComputationLimits(per_partner=2, seconds=30)
     chosen = load({**base, "STREAMLIT_COMPUTATIONS_PER_PARTNER": "1", "STREAMLIT_COMPUTATION_SECONDS": "5"})
     assert chosen.computation_limits == ComputationLimits(per_partner=1, seconds=5)
+
+
+def test_a_computation_within_a_page_run_uses_the_runs_turn():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):
+        assert shared.get("acme", "q", lambda: "points") == "points"

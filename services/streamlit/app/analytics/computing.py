@@ -6,10 +6,16 @@
   points of a chart) and never change, since a dataset version never does. A key always names
   its partner, and each partner's results are kept apart, so no partner reads or evicts
   another's.
-- Fair shares: a partner runs at most `per_partner` computations at once on a replica; the
-  partner's other sessions wait their turn and their page says so. Polars computes outside
-  the GIL on all cores, so without a bound one partner's many heavy sessions would take the
-  replica's CPU from everyone else's.
+- Fair shares: a partner has at most `per_partner` turns at once on a replica: a page run (see
+  `turn`, which streamlit_app.py takes around the page) or a computation holds one, and the
+  partner's other sessions wait and their page says so. A replica runs every session's script
+  in threads of one process, which share the GIL evenly between runnable threads, and polars
+  computes beside them; without a bound, one partner's many busy sessions would take most of
+  the replica from everyone else's.
+- Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
+  partners' scripts (lower_engine_priority), so a heavy computation takes the CPU the scripts
+  leave rather than half of it: the replica's CPU limit is shared between threads by their
+  priority.
 - A time limit: a computation that runs longer than `seconds` is stopped and the page says so.
   Its query is cancelled inside polars' engine (LazyFrame.collect(background=True) and
   InProcessQuery.cancel), so the work itself stops, not merely the wait for it; the engine
@@ -20,11 +26,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
+from pathlib import Path
 
 import polars as pl
 
@@ -34,6 +42,10 @@ from analytics.settings import ComputationLimits
 # Results kept per partner. A chart's points are at most a few thousand rows (a scatter's
 # sample is the largest, about 120 KB), so a partner's share stays within a few MB.
 RESULTS_PER_PARTNER = 64
+# The threads of polars' engine, by the names it gives them, and the niceness they get: at 10 a
+# thread weighs about a tenth of one at 0 when the CPU is short.
+ENGINE_THREADS = ("polars-", "async-executor", "tokio-rt")
+ENGINE_NICENESS = 10
 
 
 class TooLong(Exception):
@@ -41,6 +53,8 @@ class TooLong(Exception):
 
 
 _deadline = threading.local()
+# The partner whose turn the running thread holds.
+_held = threading.local()
 
 
 def collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -61,6 +75,23 @@ def collect(frame: pl.LazyFrame) -> pl.DataFrame:
         raise
     finally:
         timer.cancel()
+
+
+def lower_engine_priority() -> int:
+    """Lower the CPU priority of polars' engine threads in this process (Linux lets a thread
+    lower its own process's priorities without privileges); threads they start inherit it.
+    Returns how many were lowered. Run once polars has started its threads (analytics.serve
+    does, after the warm-up)."""
+    lowered = 0
+    for task in Path("/proc/self/task").iterdir() if Path("/proc/self/task").is_dir() else ():
+        try:
+            name = (task / "comm").read_text().strip()
+            if name.startswith(ENGINE_THREADS):
+                os.setpriority(os.PRIO_PROCESS, int(task.name), ENGINE_NICENESS)
+                lowered += 1
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            continue
+    return lowered
 
 
 class Computations:
@@ -88,11 +119,10 @@ class Computations:
             computes = running is None
             if computes:
                 running = self._running[(partner, key)] = Future()
-                slots = self._slots.setdefault(partner, threading.BoundedSemaphore(self.limits.per_partner))
         if not computes:
             return running.result()
         try:
-            with self._turn(slots, waiting):
+            with self.turn(partner, waiting):
                 result = self._timed(compute)
         except BaseException as error:
             with self._lock:
@@ -109,13 +139,22 @@ class Computations:
         return result
 
     @contextlib.contextmanager
-    def _turn(self, slots: threading.BoundedSemaphore, waiting):
+    def turn(self, partner: str, waiting: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
+        """One of the partner's turns for the block; `waiting` is entered while none is free. A
+        thread that holds a turn already (a computation within a page run) takes no second one."""
+        if getattr(_held, "partner", None) == partner:
+            yield
+            return
+        with self._lock:
+            slots = self._slots.setdefault(partner, threading.BoundedSemaphore(self.limits.per_partner))
         if not slots.acquire(blocking=False):
             with waiting():
                 slots.acquire()
+        _held.partner = partner
         try:
             yield
         finally:
+            _held.partner = None
             slots.release()
 
     def _timed(self, compute: Callable[[], object]) -> object:

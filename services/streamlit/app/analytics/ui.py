@@ -406,6 +406,13 @@ class Shared:
 
 
 @contextlib.contextmanager
+def turn():
+    """One of the partner's turns on this replica for the block (analytics.computing)."""
+    with computations().turn(current_portal().who.partner, _waiting):
+        yield
+
+
+@contextlib.contextmanager
 def _waiting():
     notice = st.empty()
     notice.info(_("Waiting for your other analyses on this server to finish: each partner runs at most "

@@ -45,6 +45,12 @@ def metric_pickers(agg_column, value_column) -> tuple[str, str | None]:
 @st.fragment
 def chart_section() -> None:
     ui.recheck_sign_in()
+    # A rerun of this fragment alone takes a turn of its own; within the page's run it has one.
+    with ui.turn():
+        chart_choices()
+
+
+def chart_choices() -> None:
     fitting = [kind for kind in charts.KINDS if charts.unfit_reason(kind, columns) is None]
     kind = st.segmented_control(
         _("Chart"), charts.KINDS, format_func=i18n.formatter(_), default=(fitting or [charts.BAR])[0], required=True, **ui.kept(f"{prefix}:kind")
