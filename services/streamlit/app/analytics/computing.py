@@ -39,8 +39,9 @@ import polars as pl
 from analytics.i18n import lazy_
 from analytics.settings import ComputationLimits
 
-# Results kept per partner. A chart's points are at most a few thousand rows (a scatter's
-# sample is the largest, about 120 KB), so a partner's share stays within a few MB.
+# Results kept per partner (aggregates, and the charts' specs drawn from them). A chart's points
+# are at most a few thousand rows (a scatter's sample is the largest, about 120 KB), so a
+# partner's share stays within a few MB.
 RESULTS_PER_PARTNER = 64
 # The threads of polars' engine, by the names it gives them, and the niceness they get: at 10 a
 # thread weighs about a tenth of one at 0 when the CPU is short.
