@@ -11,7 +11,14 @@ and prints one JSON object: the machine, the dataset, and milliseconds for
 - comparison: two segments side by side per month, with totals and the sentence;
 - cache_data_copy: what st.cache_data would add to every rerun of every session, since it hands
   each caller an unpickled copy (copy_bytes is that copy's size); st.cache_resource, which the
-  app uses, hands out the one shared frame instead.
+  app uses, hands out the one shared frame instead;
+- a rerun of Explore's default chart (the monthly sum of units) by part, the app's way and the
+  plain page's (plain_explore.py: pandas under st.cache_data): rerun_data_* is the data
+  (the plain page: its cached frame's copy and the group-by; the app: the aggregate computed,
+  and found among the shared results), rerun_chart_* the chart turned into what Streamlit sends
+  (the Altair chart built, converted and marshalled; the app's shared spec marshalled). The
+  rest of a rerun, the script and the server, is the sessions benchmark's CPU per rerun less
+  these.
 The repeated steps report the median and the fastest of --repeat runs.
 """
 from __future__ import annotations
@@ -103,7 +110,12 @@ def _cpus() -> int | None:
 
 
 def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
-    from analytics import aggregate, compare, datasets, filters, settings
+    import altair as alt
+    import pandas as pd
+    import streamlit as st
+    from streamlit.elements import vega_charts
+
+    from analytics import aggregate, charts, compare, computing, datasets, filters, settings
 
     started = time.perf_counter()
     path = generate(rows, directory / "bench" / "sales.parquet", seed)
@@ -128,6 +140,40 @@ def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
 
     def cache_data_copy() -> None:
         pickle.loads(pickle.dumps(data.frame))
+
+    plain_copy = pickle.dumps(pd.read_parquet(path).assign(date=lambda d: pd.to_datetime(d["date"])))
+    plain_points = {}
+
+    def rerun_data_plain() -> None:
+        cached = pickle.loads(plain_copy)
+        plain_points["frame"] = cached.groupby(pd.Grouper(key="date", freq="MS"))["units"].sum().rename(
+            "value").reset_index()
+
+    def rerun_chart_plain() -> None:
+        st.altair_chart(alt.Chart(plain_points["frame"]).mark_line(point=True).encode(x="date:T", y="value:Q"))
+
+    span = aggregate.covered(data.profile.column("date").low, data.profile.column("date").high, [], "date")
+    line = ("date", "month", "sum", "units", None, span)
+    shared = computing.Computations(settings.get().computation_limits)
+    series = aggregate.over_time(frame, *line)
+    shared.get("bench", line, lambda: series)
+
+    def rerun_data_ours() -> None:
+        aggregate.over_time(frame, *line)
+
+    def rerun_data_ours_shared() -> None:
+        shared.get("bench", line, lambda: aggregate.over_time(frame, *line))
+
+    def convert():
+        return vega_charts._convert_altair_to_vega_lite_spec(charts.line(series, "date", "units", None))
+
+    spec = convert()
+
+    def rerun_chart_ours() -> None:
+        st.vega_lite_chart(convert())
+
+    def rerun_chart_ours_shared() -> None:
+        st.vega_lite_chart({**{k: v for k, v in spec.items() if k != "datasets"}, "datasets": dict(spec["datasets"])})
 
     def comparison() -> None:
         sides = [
@@ -157,6 +203,12 @@ def run(rows: int, directory: Path, repeat: int = 5, seed: int = 0) -> dict:
             "group_by": _timed(group_by, repeat),
             "comparison": _timed(comparison, repeat),
             "cache_data_copy": _timed(cache_data_copy, repeat),
+            "rerun_data_plain": _timed(rerun_data_plain, repeat),
+            "rerun_data_ours": _timed(rerun_data_ours, repeat),
+            "rerun_data_ours_shared": _timed(rerun_data_ours_shared, repeat),
+            "rerun_chart_plain": _timed(rerun_chart_plain, repeat),
+            "rerun_chart_ours": _timed(rerun_chart_ours, repeat),
+            "rerun_chart_ours_shared": _timed(rerun_chart_ours_shared, repeat),
         },
     }
 

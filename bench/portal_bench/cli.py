@@ -12,13 +12,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from portal_bench import (analytics, autoscaling, document, gate, load, machine, portal, routing, sessions, startup,
-                          uploads)
+from portal_bench import (analytics, autoscaling, document, fairness, gate, load, machine, portal, routing, sessions,
+                          startup, uploads)
 from portal_bench.plan import FULL, SMOKE
 from portal_bench.project import BenchProject, say
 
 # Settings whose values the report's conclusions refer to.
-QUOTED_SETTINGS = ("STREAMLIT_SESSIONS_PER_REPLICA", "PROBE_MEM_WARN", "PROBE_MEM_FAIL")
+QUOTED_SETTINGS = ("STREAMLIT_SESSIONS_PER_REPLICA", "PROBE_MEM_WARN", "PROBE_MEM_FAIL",
+                   "STREAMLIT_COMPUTATIONS_PER_PARTNER")
 
 
 def main(argv: list[str]) -> int:
@@ -75,8 +76,12 @@ def measure(project: BenchProject, plan) -> dict:
     results["http"] = [{"series": s["series"], "page": s["page"], **measured[s["key"]]} for s in steps]
     project.remove_one_offs()
 
-    say(f"Streamlit sessions on one replica: {', '.join(map(str, plan.session_levels))}")
+    say(f"Streamlit sessions on one replica, the app's Explore and the plain page in turns: "
+        f"{', '.join(map(str, plan.session_levels))}")
     results["sessions"] = sessions.run(project, plan)
+    say(f"fair shares: {plan.fairness_sessions} tabs of one partner, alone and beside "
+        f"{plan.fairness_heavy_sessions} heavy tabs of another, on one replica")
+    results["fairness"] = fairness.run(project, plan)
     say(f"analytics at {plan.analytics_rows:,} rows")
     results["analytics"] = analytics.run(project, plan)
     say(f"routing {plan.routing_clients:,} client addresses: {', '.join(plan.routing_modes)}")

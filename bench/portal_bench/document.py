@@ -12,6 +12,7 @@ from string import Template
 from portal_bench import stats
 from portal_bench.gate import ASSET, CHECK, GATED, SERIES as GATE_SERIES, UNGATED
 from portal_bench.portal import GUNICORN, NGINX, PAGES, RUNSERVER, SERVERS, STATIC, STATIC_PATH
+from portal_bench.sessions import GIVE_UP_MS
 
 SECOND_MS = 1000.0
 PAGE_NAMES = {"login": "login page", "home": "home page of a logged-in partner"}
@@ -309,20 +310,75 @@ def gate_figures(results: dict) -> dict:
     return {"asset": ASSET, "gate_rows": _http_rows(results, GATE_SERIES, "asset"), "gate_added": "; ".join(added)}
 
 
+def cpu_per_rerun(level: dict) -> float | None:
+    """The replica's CPU time per rerun at a level, in ms."""
+    return level["cpu_cores"] / level["rerun_rate"] * SECOND_MS if level["rerun_rate"] else None
+
+
+def _session_rows(levels_: list[dict]) -> str:
+    return rows([[str(l["sessions"]), f"{l['reruns']:,}", f"{l['rerun_rate']:.1f}", ms(l["p50"]), ms(l["p95"]),
+                  ms(l["max"]), str(l["errors"]), f"{l['cpu_cores']:.2f}", size(l["memory_settled"]),
+                  size(l["memory_peak"]), ms(l["first_run_p50"]), ms(cpu_per_rerun(l))]
+                 for l in levels_])
+
+
 def sessions_figures(results: dict) -> dict:
     s = results["sessions"]
-    cells = [[str(l["sessions"]), f"{l['reruns']:,}", f"{l['rerun_rate']:.1f}", ms(l["p50"]), ms(l["p95"]),
-              ms(l["max"]), str(l["errors"]), f"{l['cpu_cores']:.2f}", size(l["memory_settled"]),
-              size(l["memory_peak"]), ms(l["first_run_p50"])]
-             for l in s["levels"]]
     return {
         "page": s["page"],
         "rows": f"{s['rows']:,}",
         "seconds": f"{s['seconds']:g}",
         "control": s["control"],
-        "session_rows": rows(cells),
+        "session_rows": _session_rows(s["levels"]),
+        "plain_session_rows": _session_rows(s["plain"]["levels"]),
+        "give_up": ms(GIVE_UP_MS),
         "memory_idle": size(s["memory_idle"]),
         "per_session_peak": per_session_text(memory_fit(s, "memory_peak")),
+    }
+
+
+def capacity_figures(results: dict) -> dict:
+    """Sessions per replica, the app's page against the plain page's, and a rerun's CPU at the
+    busiest level both pages measured below 1 s."""
+    s = results["sessions"]
+    ours, plain = session_capacity(s), session_capacity(s["plain"])
+    below = [(mine, theirs) for mine, theirs in zip(s["levels"], s["plain"]["levels"])
+             if theirs["p95"] is not None and theirs["p95"] <= SECOND_MS] or list(zip(s["levels"], s["plain"]["levels"]))[:1]
+    mine, theirs = below[-1] if below else (None, None)
+    crossed = stats.crossing([(level["sessions"], level["p95"]) for level in s["levels"]], SECOND_MS)["crossed"]
+    return {
+        "plain_capacity": sessions_count(plain),
+        "capacity_ratio": times(stats.ratio(ours, plain)),
+        "capacity_lower": "" if crossed else fill("capacity_lower"),
+        "cpu_per_rerun": ms(cpu_per_rerun(mine)) if mine else "–",
+        "plain_cpu_per_rerun": ms(cpu_per_rerun(theirs)) if theirs else "–",
+        "cost_level": theirs["sessions"] if theirs else "–",
+        "plain_sessions_curve": crossing_text([(level["sessions"], level["p95"]) for level in s["plain"]["levels"]],
+                                              "sessions"),
+    }
+
+
+def fairness_figures(results: dict) -> dict:
+    f = results["fairness"]
+    settings = results.get("settings", {})
+
+    def cells(name, figures, tabs):
+        return [f"{fill(name)} ({tabs})", f"{figures['reruns']:,}", ms(figures["p50"]), ms(figures["p95"]),
+                str(figures["errors"])]
+
+    return {
+        "fair_sessions": f["b_sessions"],
+        "heavy_sessions": f["heavy_sessions"],
+        "heavy_rows": f"{f['heavy_rows']:,}",
+        "per_partner": settings.get("STREAMLIT_COMPUTATIONS_PER_PARTNER") or "2",
+        "fair_rows": rows([cells("fair_alone", f["alone"], f["b_sessions"]),
+                           cells("fair_loaded", f["loaded"], f["b_sessions"]),
+                           cells("fair_heavy", f["heavy"], f["heavy_sessions"])]),
+        "fair_alone": ms(f["alone"]["p95"]),
+        "fair_loaded": ms(f["loaded"]["p95"]),
+        "fair_ratio": times(f["ratio"]),
+        "fair_heavy_reruns": f"{f['heavy']['reruns']:,}",
+        "fair_waited": f"{f['heavy']['waited']:,}",
     }
 
 
@@ -433,6 +489,8 @@ def render(results: dict, charts: list[tuple[str, str]] | None = None) -> str:
         **portal_figures(results),
         **gate_figures(results),
         **sessions_figures(results),
+        **capacity_figures(results),
+        **fairness_figures(results),
         **startup_figures(results),
         **analytics_figures(results),
         **routing_figures(results),

@@ -21,6 +21,11 @@ class Plan:
     session_seconds: float
     think_seconds: tuple[float, float]
     session_rows: int
+    # Fair shares: partner B's tabs (as the sessions'), partner A's heavy tabs beside them on the
+    # same replica, and the rows of A's dataset.
+    fairness_sessions: int
+    fairness_heavy_sessions: int
+    fairness_rows: int
     # The analytics' timings (analytics_timing.py, inside a streamlit replica).
     analytics_rows: int
     analytics_repeat: int
@@ -44,10 +49,13 @@ FULL = Plan(
     gate_levels=(1, 20),
     http_seconds=5.0,
     http_warmup=1.0,
-    session_levels=(1, 5, 10, 25, 50),
+    session_levels=(1, 5, 10, 25, 40, 60, 80),
     session_seconds=15.0,
     think_seconds=(1.0, 3.0),
     session_rows=100_000,
+    fairness_sessions=5,
+    fairness_heavy_sessions=8,
+    fairness_rows=1_000_000,
     analytics_rows=1_000_000,
     analytics_repeat=5,
     routing_clients=1000,
@@ -69,6 +77,9 @@ SMOKE = Plan(
     session_seconds=3.0,
     think_seconds=(0.2, 0.5),
     session_rows=10_000,
+    fairness_sessions=1,
+    fairness_heavy_sessions=2,
+    fairness_rows=20_000,
     analytics_rows=20_000,
     analytics_repeat=1,
     routing_clients=50,

@@ -85,6 +85,9 @@ def _sessions(results):
     figure, latency = plt.subplots(figsize=(7, 4))
     latency.plot(sessions, [level["p50"] for level in levels_], marker="o", label="p50 rerun")
     latency.plot(sessions, [level["p95"] for level in levels_], marker="o", label="p95 rerun")
+    plain = results["sessions"]["plain"]["levels"]
+    latency.plot([level["sessions"] for level in plain], [level["p95"] for level in plain], marker="^",
+                 color="tab:red", label="p95 rerun, plain page")
     latency.axhline(1000, color="grey", linestyle=":", linewidth=1, label="1 s")
     latency.set(xlabel="sessions on one replica", ylabel="rerun latency (ms)", yscale="log")
     memory = latency.twinx()

@@ -114,6 +114,7 @@ class BenchProject:
         self.host_header = self.url.split("://", 1)[1]
         self.session_cookie = ""
         self.username = ""
+        self.cookies: dict[str, str] = {}
         self.one_offs: list[str] = []
 
     # -- operating it ------------------------------------------------------------------------
@@ -153,12 +154,13 @@ class BenchProject:
             probe.connect((self.address(container, network), 9))  # UDP: nothing is sent
             return probe.getsockname()[0]
 
-    def one_off(self, service: str, suffix: str, *command: str) -> str:
+    def one_off(self, service: str, suffix: str, *command: str, options: tuple[str, ...] = ()) -> str:
         """A container of `service` (same image, settings, volumes and networks) that nginx does
-        not know: `compose run` gives it no service alias. Returns its name."""
-        name = f"{self.name}-bench-{suffix}"
+        not know: `compose run` gives it no service alias. `options` go to `compose run` (volumes,
+        variables). Returns its name."""
+        name = f"{self.name}-bench-{suffix.replace(' ', '-')}"
         self.remove(name)
-        self.compose("run", "-d", "--no-deps", "--name", name, service, *command)
+        self.compose("run", "-d", "--no-deps", "--name", name, *options, service, *command)
         self.one_offs.append(name)
         return name
 
@@ -176,11 +178,13 @@ class BenchProject:
         return run("docker", "exec", nginx, "cat", "/tmp/nginx/nginx.conf")
 
     # -- a partner to log in as --------------------------------------------------------------
-    def create_partner(self, rows: int) -> None:
-        """A partner, one logged-in portal session, and a generated dataset of `rows` rows."""
-        username, password = create_partner_user(self.stack, PARTNER, "Bench Partner")
-        self.session_cookie = login(self.url, username, password).cookies["sessionid"]
-        self.username = username
+    def create_partner(self, rows: int, slug: str = PARTNER) -> None:
+        """A partner, one logged-in portal session, and a generated dataset of `rows` rows. The
+        first partner made is the one `identity_headers` speaks for unless told another."""
+        username, password = create_partner_user(self.stack, slug, f"Bench Partner {slug}")
+        self.cookies[slug] = login(self.url, username, password).cookies["sessionid"]
+        if not self.session_cookie:
+            self.session_cookie, self.username = self.cookies[slug], username
         with tempfile.TemporaryDirectory() as directory:
             path = generate(rows, Path(directory) / "sales.parquet")
             # The django service's own user reads it: through a one-off container of the service
@@ -188,17 +192,18 @@ class BenchProject:
             Path(directory).chmod(0o755)
             path.chmod(0o644)
             self.compose("run", "--rm", "--no-deps", "--entrypoint", "python", "-v", f"{directory}:/import:ro",
-                         "django", "manage.py", "importdataset", PARTNER, "/import/sales.parquet",
+                         "django", "manage.py", "importdataset", slug, "/import/sales.parquet",
                          "--name", f"Sales {rows:,}")
 
-    def identity_headers(self) -> dict:
-        """What nginx's gate tells a replica about this partner's session: asked of the gate
-        itself, on the django container, as nginx asks it."""
+    def identity_headers(self, slug: str | None = None) -> dict:
+        """What nginx's gate tells a replica about a partner's session (the first partner made,
+        or `slug`'s): asked of the gate itself, on the django container, as nginx asks it."""
+        cookie = self.cookies[slug] if slug else self.session_cookie
         (django,) = self.containers("django")
         connection = http.client.HTTPConnection(self.address(django), 8000, timeout=10)
         try:
             connection.request("GET", "/auth/check", headers={"Host": self.host_header,
-                                                              "Cookie": f"sessionid={self.session_cookie}"})
+                                                              "Cookie": f"sessionid={cookie}"})
             answer = connection.getresponse()
             answer.read()
         finally:

@@ -1,22 +1,30 @@
-"""The sessions benchmark: partner sessions on one Streamlit replica.
+"""The sessions benchmark: partner sessions on one Streamlit replica, the app's Explore page and
+its anchor, the same page written the plain way (plain_explore.py: pandas, st.cache_data, the
+whole script rerun on every change), measured in the same run on the same data and limits.
 
 Each level has a fresh replica of its own (an extra container of the streamlit service, same
 image, settings, limits and volumes, that nginx does not route to), so sessions closed at an
 earlier level, which Streamlit keeps for a while, weigh nothing. Then N simulated browser tabs (the
 websocket protocol of portal_stack.streamlit_session, with the identity headers nginx's gate
 would set) open the Explore page of the partner's generated dataset and, for a fixed time, each
-changes the chart's aggregate after a think time, and waits for the rerun to finish. Memory is
-the container's working set as the engine reports it, polled during the level.
+changes the chart's aggregate after a think time, and waits for the rerun to finish (as a
+browser does, only the fragment that holds the control when it is in one). Memory is the
+container's working set as the engine reports it, polled during the level. A series stops after
+the first level whose p95 passes GIVE_UP_MS: the 1 s crossing is bracketed by then, and more
+sessions would only queue longer.
 """
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 import time
+from pathlib import Path
 
 from streamlit.util import calc_hash
 
 from portal_bench import stats
+from portal_bench.analytics_timing import generate
 from portal_bench.project import BenchProject, answers, limits, note, usage
 from portal_stack.stack import wait_until
 from portal_stack.streamlit_session import StreamlitSession, widget
@@ -26,43 +34,77 @@ from portal_stack.streamlit_session import StreamlitSession, widget
 PAGE = "explore"
 PAGE_TITLE = "Explore"
 CONTROL = "Aggregate"
+PLAIN_SCRIPTS = [Path(__file__).with_name(name) for name in ("plain_explore.py", "plain_app.py")]
+GIVE_UP_MS = 3000.0
 
 
 def run(project: BenchProject, plan) -> dict:
-    # Every level's replica starts (and warms up) before the first level: one at a time, the
-    # warm-ups would take longer than the levels.
-    replicas = {count: project.one_off("streamlit", f"sessions-{count}") for count in plan.session_levels}
-    urls = {count: f"http://{project.address(name)}:8501" for count, name in replicas.items()}
-    for url in urls.values():
-        wait_until("a fresh streamlit replica to answer", lambda: answers(f"{url}/app/_stcore/health"), timeout=300)
-    limit = limits(next(iter(replicas.values())))
-    levels, idle = [], []
-    for count, replica in replicas.items():
-        try:
-            idle.append(usage(replica)["memory"])
-            level = _level(project, replica, urls[count], count, plan)
-        finally:
-            project.remove(replica)
-        levels.append(level)
-        p95 = f"{level['p95'] / 1000:.2f} s" if level["p95"] is not None else "-"
-        note(f"{count} session{'s' if count > 1 else ''}: {level['reruns']} reruns, p95 {p95}, peak {level['memory_peak'] / 2**20:.0f} MiB")
+    folder = _plain_files(project, plan)
+    pages = {
+        "ours": (PAGE, lambda count: project.one_off("streamlit", f"sessions-{count}")),
+        "plain": (None, lambda count: project.one_off(
+            "streamlit", f"plain-{count}", "python3", "-m", "streamlit", "run", "/bench/plain_app.py",
+            options=("-v", f"{folder}:/bench:ro", "-e", "PLAIN_DATASET=/bench/sales.parquet"))),
+    }
+    series = {name: {"levels": [], "idle": [], "limit": None} for name in pages}
+    # The two pages take turns level by level, so that whatever else the machine does weighs on
+    # both alike.
+    for count in plan.session_levels:
+        for name, (page, start) in pages.items():
+            measured = series[name]
+            if measured["levels"] and _gave_up(measured["levels"][-1]):
+                continue
+            replica = start(count)
+            try:
+                url = f"http://{project.address(replica)}:8501"
+                wait_until("a fresh streamlit replica to answer", lambda: answers(f"{url}/app/_stcore/health"),
+                           timeout=300)
+                measured["limit"] = measured["limit"] or limits(replica)
+                measured["idle"].append(usage(replica)["memory"])
+                level = _level(project, replica, url, count, plan, page)
+            finally:
+                project.remove(replica)
+            measured["levels"].append(level)
+            p95 = f"{level['p95'] / 1000:.2f} s" if level["p95"] is not None else "-"
+            note(f"{name}, {count} session{'s' if count > 1 else ''}: {level['reruns']} reruns, p95 {p95}, "
+                 f"peak {level['memory_peak'] / 2**20:.0f} MiB")
+    ours, plain = ({"memory_limit": m["limit"]["memory"], "cpu_limit": m["limit"]["cpus"],
+                    "memory_idle": min(m["idle"]), "levels": m["levels"]} for m in series.values())
     return {
         "page": PAGE_TITLE,
         "control": CONTROL,
         "rows": plan.session_rows,
         "seconds": plan.session_seconds,
         "think": list(plan.think_seconds),
-        "memory_limit": limit["memory"],
-        "cpu_limit": limit["cpus"],
-        "memory_idle": min(idle),
-        "levels": levels,
+        **ours,
+        "plain": plain,
     }
 
 
-def open_session(url: str, headers: dict) -> tuple[StreamlitSession, float]:
-    """A tab on the Explore page, after its first run; (session, seconds of that run)."""
+def _gave_up(level: dict) -> bool:
+    return level["p95"] is None or level["p95"] > GIVE_UP_MS
+
+
+def _plain_files(project: BenchProject, plan) -> Path:
+    """The plain page, its server, and the same generated dataset (same rows, same seed) the
+    partner has, readable by the streamlit image's own user."""
+    folder = project.workdir / "plain"
+    folder.mkdir(parents=True, exist_ok=True)
+    generate(plan.session_rows, folder / "sales.parquet")
+    for script in PLAIN_SCRIPTS:
+        shutil.copy(script, folder / script.name)
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return folder
+
+
+def open_session(url: str, headers: dict, page: str | None = PAGE) -> tuple[StreamlitSession, float]:
+    """A tab on the Explore page, after its first run; (session, seconds of that run). `page`:
+    the st.navigation page to open; None for a single-page app."""
     session = StreamlitSession(url, headers=headers, timeout=120)
-    session.page_script_hash = calc_hash(PAGE)
+    if page is not None:
+        session.page_script_hash = calc_hash(page)
     seconds, _ = session.rerun()
     if PAGE_TITLE not in session.texts():
         session.close()
@@ -79,11 +121,11 @@ def find_control(session: StreamlitSession) -> tuple[str, list[str]]:
     raise RuntimeError(f"the {PAGE_TITLE} page has no {CONTROL!r} selectbox to change; did the page change?")
 
 
-def _level(project: BenchProject, replica: str, url: str, count: int, plan) -> dict:
+def _level(project: BenchProject, replica: str, url: str, count: int, plan, page: str | None) -> dict:
     sessions, first_runs = [], []
     try:
         for _ in range(count):
-            session, seconds = open_session(url, project.identity_headers())
+            session, seconds = open_session(url, project.identity_headers(), page)
             sessions.append(session)
             first_runs.append(seconds * 1000)
         control, options = find_control(sessions[0])
@@ -132,7 +174,8 @@ def _partner(session, index, control, options, think, deadline, latencies, error
             return
         turn += 1
         try:
-            seconds, _ = session.rerun([widget(control, string_value=options[turn % len(options)])])
+            seconds, _ = session.rerun([widget(control, string_value=options[turn % len(options)])],
+                                       session.fragment_of(control))
         except Exception as error:  # a dropped websocket ends this tab, and counts
             errors.append(repr(error))
             return

@@ -13,6 +13,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_SUCCESSFULLY")
+FRAGMENT_FINISHED = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 
 
 class StreamlitSession:
@@ -28,6 +29,8 @@ class StreamlitSession:
         self.ws = websocket.create_connection(ws_url, origin=base_url.rstrip("/"), header=header, timeout=timeout)
         self.page_script_hash = ""
         self.elements = []
+        # The fragment that drew each of the last run's elements ("" outside any fragment).
+        self.fragments = []
 
     @property
     def status(self):
@@ -36,18 +39,20 @@ class StreamlitSession:
     def close(self):
         self.ws.close()
 
-    def rerun(self, widgets=()):
-        """Run the page script once (with these WidgetStates) and wait until it finished.
+    def rerun(self, widgets=(), fragment_id=""):
+        """Run the page script once (with these WidgetStates) and wait until it finished; with
+        `fragment_id`, only that fragment, as a browser does for a widget inside one.
 
         Returns (seconds, elements): the run's time and the new elements it drew.
         """
         message = BackMsg()
-        state = ClientState(page_script_hash=self.page_script_hash)
+        state = ClientState(page_script_hash=self.page_script_hash, fragment_id=fragment_id)
         state.widget_states.widgets.extend(widgets)
         message.rerun_script.CopyFrom(state)
         started = time.perf_counter()
         self.ws.send_binary(message.SerializeToString())
-        elements = []
+        elements, fragments = [], []
+        finished = FRAGMENT_FINISHED if fragment_id else FINISHED
         while True:
             reply = ForwardMsg()
             reply.ParseFromString(self.ws.recv())
@@ -56,9 +61,18 @@ class StreamlitSession:
                 self.page_script_hash = reply.new_session.page_script_hash
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 elements.append(reply.delta.new_element)
-            elif kind == "script_finished" and reply.script_finished == FINISHED:
-                self.elements = elements
+                fragments.append(reply.delta.fragment_id)
+            elif kind == "script_finished" and reply.script_finished == finished:
+                self.elements, self.fragments = elements, fragments
                 return time.perf_counter() - started, elements
+
+    def fragment_of(self, widget_id):
+        """The fragment whose run drew the widget, "" when the whole page's did."""
+        for element, fragment in zip(self.elements, self.fragments):
+            kind = element.WhichOneof("type")
+            if kind and getattr(getattr(element, kind), "id", None) == widget_id:
+                return fragment
+        raise KeyError(widget_id)
 
     def texts(self):
         """The markdown and text the last run drew, for assertions on what a partner reads."""

@@ -1,7 +1,8 @@
 """Partner analytics: the script `streamlit run` starts, run on every rerun of every page.
 
 It learns who is asking and checks that their sign-in still holds (nothing below the gate runs
-otherwise), draws the sidebar, and hands over to the page the partner picked. While the tab
+otherwise), then, in one of the partner's turns on this replica, draws the sidebar and hands
+over to the page the partner picked. While the tab
 sits idle, a fragment keeps checking the sign-in, and another tells the partner when this
 replica is about to be retired.
 """
@@ -25,7 +26,10 @@ page = st.navigation(
         st.Page("app_pages/download.py", title=_("Download"), icon=":material/download:"),
     ]
 )
-ui.sidebar(portal)
-ui.watch_session()
-drain.notice()
-page.run()
+# A partner's page runs on this replica take turns (see analytics.computing): one partner's many
+# busy tabs cannot crowd out the others'.
+with ui.turn():
+    ui.sidebar(portal)
+    ui.watch_session()
+    drain.notice()
+    page.run()

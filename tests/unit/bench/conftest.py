@@ -72,6 +72,22 @@ def sample_results():
                 session_level(25, 500.0, 1800.0, 175, 190, 0.9),
                 session_level(50, 2900.0, 4200.0, 180, 195, 1.0),
             ],
+            "plain": {
+                "memory_limit": 2048 * MIB, "cpu_limit": 1.0, "memory_idle": 160 * MIB,
+                "levels": [
+                    session_level(1, 100.0, 150.0, 200, 210, 0.2),
+                    session_level(5, 400.0, 700.0, 260, 300, 0.8),
+                    session_level(10, 1500.0, 3500.0, 330, 400, 1.0),
+                ],
+            },
+        },
+        "fairness": {
+            "b_sessions": 5, "heavy_sessions": 8, "heavy_rows": 1_000_000, "rows": 100_000, "seconds": 15.0,
+            "think": [1.0, 3.0],
+            "alone": {"reruns": 40, "errors": 0, "p50": 60.0, "p95": 120.0},
+            "loaded": {"reruns": 38, "errors": 0, "p50": 70.0, "p95": 150.0},
+            "heavy": {"reruns": 90, "waited": 70, "errors": 0, "p50": 900.0, "p95": 1400.0},
+            "ratio": 1.25,
         },
         "analytics": {
             "rows": 1_000_000, "columns": 8, "file_bytes": 10 * MIB, "memory_bytes": 53 * MIB,

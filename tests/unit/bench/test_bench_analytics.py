@@ -40,7 +40,9 @@ def test_bench_prints_timings_as_json(tmp_path, capsys):
     assert result["memory_bytes"] > 0
     timings = result["ms"]
     assert set(timings) == {
-        "generate", "imports", "first_load", "filter_change", "group_by", "comparison", "cache_data_copy"
+        "generate", "imports", "first_load", "filter_change", "group_by", "comparison", "cache_data_copy",
+        "rerun_data_plain", "rerun_data_ours", "rerun_data_ours_shared", "rerun_chart_plain", "rerun_chart_ours",
+        "rerun_chart_ours_shared",
     }
     assert result["copy_bytes"] > 0
     assert timings["first_load"] > 0

@@ -91,6 +91,27 @@ def test_the_gate_section_states_the_added_latency(text):
     assert "3.0 ms at 1 user (`/auth/check` alone, straight from Gunicorn at the same concurrency: 2.0 ms)" in gate
 
 
+def test_sessions_per_replica_are_set_against_the_plain_page_of_the_same_run(text):
+    claims = section(text, "The original notes' claims")
+    # Ours crosses 1 s at about 13 sessions (800 ms at 10, 1.8 s at 25); the plain page at about
+    # 5.5 (700 ms at 5, 3.5 s at 10).
+    assert "about 13 sessions of the app's Explore page and about 5 of the same page" in claims
+    assert "**2.35×** the plain page's" in claims
+    sessions = section(text, "5. Streamlit sessions")
+    assert "| 10 | 70 | 4.5 | 1.50 s | 3.50 s |" in sessions
+    # CPU per rerun: 0.5 cores at 4.5 reruns/s.
+    assert "| 111 ms |" in sessions
+
+
+def test_the_fairness_section_gives_partner_bs_p95_alone_and_beside_a(text):
+    fair = section(text, "Fair shares on one replica")
+    assert "| partner B alone (5) | 40 | 60.0 ms | 120 ms | 0 |" in fair
+    assert "| partner B beside A's work (5) | 38 | 70.0 ms | 150 ms | 0 |" in fair
+    assert "**1.25×**" in fair
+    assert "70 showed the notice" in fair
+    assert "**1.25×**" in section(text, "The original notes' claims")
+
+
 def test_the_sessions_section_gives_memory_per_session_and_the_crossing(text):
     sessions = section(text, "5. Streamlit sessions")
     assert "| 25 | 175 | 11.2 | 500 ms | 1.80 s |" in sessions

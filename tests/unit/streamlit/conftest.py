@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
-from analytics import datasets, i18n, identity, portal_api, settings
+from analytics import datasets, i18n, identity, portal_api, settings, ui
 from analytics_support import APP, PARTNER, TICKET, TOKEN, USER, catalog_payload, compile_catalogs, dataset_entry, sales_frame, write
 
 
@@ -47,11 +47,13 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     portal_api.forget()
     st.cache_resource.clear()
     datasets.cache.clear()
+    ui.computations.cache_clear()
     yield root
     settings.get.cache_clear()
     portal_api.forget()
     st.cache_resource.clear()
     datasets.cache.clear()
+    ui.computations.cache_clear()
 
 
 class FakePortal:

@@ -1,7 +1,8 @@
 """Aggregations that turn any number of rows into a bounded number of points to draw.
 
 Every function takes a LazyFrame (a loaded dataset, filtered) and collects only its small
-result, so a rerun never copies the dataset.
+result, so a rerun never copies the dataset; through computing.collect, so that a computation
+run under its time limit is stopped when the limit passes.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from analytics import filters, formats
+from analytics.computing import collect
 from analytics.i18n import N_, _
 
 AGGREGATIONS = ("sum", "mean", "count", "median")
@@ -66,11 +68,11 @@ def bucket_name(bucket: str) -> str:
 
 
 def total(frame: pl.LazyFrame, agg: str, column: str | None) -> float | None:
-    return frame.select(metric_expr(agg, column).alias("value")).collect().item()
+    return collect(frame.select(metric_expr(agg, column).alias("value"))).item()
 
 
 def row_count(frame: pl.LazyFrame) -> int:
-    return frame.select(pl.len()).collect().item()
+    return collect(frame.select(pl.len())).item()
 
 
 def fitting_buckets(low: dt.date, high: dt.date) -> list[str]:
@@ -169,19 +171,18 @@ def over_time(
     dated = frame.filter(pl.col(date).is_not_null())
     if span is None:
         day = pl.col(date).dt.date()
-        span = dated.select(day.min(), day.max().alias("last")).collect().row(0)
+        span = collect(dated.select(day.min(), day.max().alias("last"))).row(0)
     # No rows with a date: no span, and no period to mark.
     partial = partial_periods(*span, bucket) if None not in span else []
     keys = [period_key(date, bucket).alias("period")]
     if split is not None:
         keys.append(_label(split).alias("series"))
-    return (
+    return collect(
         dated
         .group_by(keys)
         .agg(metric_expr(agg, value).alias("value"))
         .with_columns(pl.col("period").is_in(partial).alias("partial"))
         .sort(["period", "series"] if split else "period")
-        .collect()
     )
 
 
@@ -243,10 +244,8 @@ class Bars:
 def by_category(
     frame: pl.LazyFrame, category: str, agg: str, value: str | None, limit: int = MAX_BARS
 ) -> Bars:
-    grouped = (
-        frame.group_by(_label(category).alias("category"))
-        .agg(metric_expr(agg, value).alias("value"))
-        .collect()
+    grouped = collect(
+        frame.group_by(_label(category).alias("category")).agg(metric_expr(agg, value).alias("value"))
     )
     largest = grouped.sort(["value", "category"], descending=[True, False], nulls_last=True)
     return Bars(frame=largest.head(limit), groups=grouped.height)
@@ -256,7 +255,7 @@ def histogram(frame: pl.LazyFrame, column: str, bins: int = HISTOGRAM_BINS) -> p
     """Columns: start, end, count; equal-width bins over the values' range, empty bins kept.
     Whole numbers spanning fewer values than bins get one bin per value."""
     value = pl.col(column).cast(pl.Float64)
-    low, high = frame.select(value.min().alias("low"), value.max().alias("high")).collect().row(0)
+    low, high = collect(frame.select(value.min().alias("low"), value.max().alias("high"))).row(0)
     if low is None:
         return pl.DataFrame(schema={"start": pl.Float64, "end": pl.Float64, "count": pl.UInt32})
     if frame.collect_schema()[column].is_integer() and high - low < bins:
@@ -265,7 +264,7 @@ def histogram(frame: pl.LazyFrame, column: str, bins: int = HISTOGRAM_BINS) -> p
         bins = bins if low < high else 1
         width = (high - low) / bins or 1.0
     index = ((value - low) / width).floor().clip(0, bins - 1).cast(pl.Int64).alias("bin")
-    counts = frame.select(index).drop_nulls().group_by("bin").len().collect()
+    counts = collect(frame.select(index).drop_nulls().group_by("bin").len())
     return (
         pl.DataFrame({"bin": range(bins)}, schema={"bin": pl.Int64})
         .join(counts, on="bin", how="left")
@@ -290,7 +289,7 @@ def scatter(
     columns = [pl.col(x).alias("x"), pl.col(y).alias("y")]
     if color is not None:
         columns.append(_label(color).alias("series"))
-    points = frame.select(columns).drop_nulls(["x", "y"]).collect()
+    points = collect(frame.select(columns).drop_nulls(["x", "y"]))
     sample = points.sample(n=limit, seed=0) if points.height > limit else points
     return Points(frame=sample, total=points.height)
 

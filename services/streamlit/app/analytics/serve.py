@@ -14,7 +14,7 @@ import sys
 
 from streamlit.web import cli
 
-from analytics import settings
+from analytics import computing, settings
 
 
 def main() -> None:
@@ -25,6 +25,7 @@ def main() -> None:
     from analytics import warmup
 
     warmup.warm()
+    computing.lower_engine_priority()
     cli.main(prog_name="streamlit")
 
 

@@ -38,11 +38,21 @@ class DatasetLimits:
 
 
 @dataclass(frozen=True)
+class ComputationLimits:
+    """A partner's fair share of a replica (analytics.computing): computations one partner runs
+    at once, and the seconds one may take before it is stopped; the defaults are the schema's."""
+
+    per_partner: int = envsettings.default("STREAMLIT_COMPUTATIONS_PER_PARTNER")
+    seconds: int = envsettings.default("STREAMLIT_COMPUTATION_SECONDS")
+
+
+@dataclass(frozen=True)
 class Settings:
     portal_internal_url: str
     internal_api_token: str
     datasets_dir: Path
     dataset_limits: DatasetLimits = field(default_factory=DatasetLimits)
+    computation_limits: ComputationLimits = field(default_factory=ComputationLimits)
     # The language when neither the portal nor the gate names one.
     language: str = DEFAULT_LANGUAGE
     time_zone: zoneinfo.ZoneInfo = field(default_factory=lambda: zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE))
@@ -68,11 +78,16 @@ def load(environ: Mapping[str, str]) -> Settings:
         cell_bytes=envsettings.read("DATASET_MAX_CELL_BYTES", environ),
         memory_bytes=envsettings.read("DATASET_MAX_MEMORY_MB", environ) * 2**20,
     )
+    computation_limits = ComputationLimits(
+        per_partner=envsettings.read("STREAMLIT_COMPUTATIONS_PER_PARTNER", environ),
+        seconds=envsettings.read("STREAMLIT_COMPUTATION_SECONDS", environ),
+    )
     return Settings(
         portal_internal_url=url.rstrip("/"),
         internal_api_token=token,
         datasets_dir=datasets_dir,
         dataset_limits=limits,
+        computation_limits=computation_limits,
         language=envsettings.read("PORTAL_LANGUAGE", environ),
         time_zone=zoneinfo.ZoneInfo(envsettings.read("PORTAL_TIME_ZONE", environ)),
     )

@@ -10,14 +10,19 @@ never reaches past the partner's own catalog, which is all the widgets offer.
 """
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
 import streamlit as st
+from streamlit.elements import vega_charts
 
-from analytics import audit, datasets, filters, formats, i18n, identity, portal_api, profile, settings
+from analytics import audit, computing, datasets, filters, formats, i18n, identity, portal_api, profile, settings
 from analytics.i18n import N_, _
 
 PORTAL_URL = "/"
@@ -146,6 +151,19 @@ def watch_session() -> None:
         ended = misses >= WATCH_FAILURES_SHOWN
     else:
         st.session_state[_WATCH_MISSES] = 0
+    if ended:
+        st.rerun(scope="app")
+
+
+def recheck_sign_in() -> None:
+    """For a fragment's own reruns, which skip the page's gate: a sign-in that has ended reruns
+    the whole page, which then says why. The portal's answer is kept a few seconds, so a
+    fragment's rerun seldom asks it."""
+    who = identity.current()
+    try:
+        ended = who is None or _ended(who, portal_api.session(who.ticket, True, _accept_language())) is not None
+    except (settings.SettingsError, portal_api.PortalError):
+        ended = True
     if ended:
         st.rerun(scope="app")
 
@@ -343,6 +361,67 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
         st.stop()
     audit.opened(portal.who, info)
     return loaded
+
+
+@functools.cache
+def computations() -> computing.Computations:
+    """The replica's shared results and fair shares, under the settings' limits."""
+    return computing.Computations(settings.get().computation_limits)
+
+
+class Shared:
+    """Computations over one dataset version filtered by `chosen`, from the results this
+    replica's sessions share. A key names the question whole (dataset version, filters, what is
+    computed from them, and the language, which labels missing values and axes), never a frame.
+    A partner's computation waits for its turn with a notice, and one that runs too long ends the
+    run with a message."""
+
+    def __init__(self, info: portal_api.DatasetInfo, chosen: list[filters.Filter]) -> None:
+        self.partner = current_portal().who.partner
+        self.question = (info.path, info.version, tuple(chosen))
+
+    def __call__(self, function: Callable, frame, *args):
+        """`function(frame, *args)`, where `frame` is the filtered dataset."""
+        return self._get((f"{function.__module__}.{function.__qualname__}", args), lambda: function(frame, *args))
+
+    def chart(self, draw: Callable, *question) -> None:
+        """The chart `draw()` makes, as `chart` shows one; `question` names what it draws (its
+        kind and choices). Turning an Altair chart into its Vega-Lite spec (building the chart,
+        checking the spec against the schema) cost a rerun more than the aggregate did: the spec
+        is kept with the results, made with Streamlit's own conversion, the one st.altair_chart
+        runs, and shown with st.vega_lite_chart."""
+        spec = self._get(("chart", question), lambda: vega_charts._convert_altair_to_vega_lite_spec(draw()))
+        # Streamlit takes the datasets out of the spec it is given.
+        st.space(CHART_TOOLBAR_ROOM)
+        st.vega_lite_chart({**copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"}),
+                            "datasets": dict(spec.get("datasets", {}))})
+
+    def _get(self, asked: tuple, compute: Callable):
+        key = (*self.question, i18n.current(), *asked)
+        try:
+            return computations().get(self.partner, key, compute, _waiting)
+        except computing.TooLong as error:
+            st.warning(str(error))
+            st.stop()
+
+
+@contextlib.contextmanager
+def turn():
+    """One of the partner's turns on this replica for the block (analytics.computing)."""
+    with computations().turn(current_portal().who.partner, _waiting):
+        yield
+
+
+@contextlib.contextmanager
+def _waiting():
+    notice = st.empty()
+    notice.info(_("Waiting for your other analyses on this server to finish: each partner runs at most "
+                  "{n} at once, so that everyone's pages stay quick.").format(n=computations().limits.per_partner),
+                icon=":material/hourglass_top:")
+    try:
+        yield
+    finally:
+        notice.empty()
 
 
 def dataset_caption(info: portal_api.DatasetInfo, data: datasets.LoadedDataset) -> None:

@@ -1,0 +1,176 @@
+"""The fair-shares benchmark: does one partner's heavy work slow another partner's session on the
+same replica?
+
+One fresh replica (as in the sessions benchmark). Partner B's tabs do what the sessions
+benchmark's do (change the Explore chart's aggregate after a think time), first alone, then
+while partner A's tabs, on a dataset of their own many times the size, work without pause: each
+moves the number filter of Explore to a new range, a question nobody asked before, so every
+rerun of theirs computes (a row count and the monthly median of the filtered rows). B's rerun
+p95 with A at work over B's alone is the figure; the replica bounds A's computations at once
+(STREAMLIT_COMPUTATIONS_PER_PARTNER), and A's tabs that waited their turn were told so.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from portal_bench import stats
+from portal_bench.project import BenchProject, answers, note
+from portal_bench.sessions import CONTROL, find_control, open_session
+from portal_stack.stack import wait_until
+from portal_stack.streamlit_session import widget
+
+HEAVY_PARTNER = "bench-heavy"
+NUMBER_CHOICE = "Number column"
+NUMBER_COLUMN = "revenue"
+HEAVY_AGGREGATE = "median"
+WAITING = "Waiting for your other analyses"
+
+
+def run(project: BenchProject, plan) -> dict:
+    note(f"partner A: {plan.fairness_rows:,} rows of its own")
+    project.create_partner(plan.fairness_rows, HEAVY_PARTNER)
+    replica = project.one_off("streamlit", "fairness")
+    try:
+        url = f"http://{project.address(replica)}:8501"
+        wait_until("a fresh streamlit replica to answer", lambda: answers(f"{url}/app/_stcore/health"), timeout=300)
+        alone = _partner_b(project, url, plan)
+        note(f"partner B alone: {len(alone['latencies'])} reruns, p95 {_seconds(alone['latencies'])}")
+        heavy = _HeavyPartner(project, url, plan)
+        heavy.start()
+        try:
+            loaded = _partner_b(project, url, plan)
+        finally:
+            heavy.stop()
+        note(f"partner B beside {plan.fairness_heavy_sessions} heavy tabs of A: {len(loaded['latencies'])} "
+             f"reruns, p95 {_seconds(loaded['latencies'])}; A: {len(heavy.latencies)} reruns, "
+             f"{heavy.waited} told to wait, {len(heavy.errors)} errors")
+    finally:
+        project.remove(replica)
+    p95_alone, p95_loaded = stats.percentile(alone["latencies"], 95), stats.percentile(loaded["latencies"], 95)
+    return {
+        "b_sessions": plan.fairness_sessions,
+        "heavy_sessions": plan.fairness_heavy_sessions,
+        "heavy_rows": plan.fairness_rows,
+        "rows": plan.session_rows,
+        "seconds": plan.session_seconds,
+        "think": list(plan.think_seconds),
+        "alone": {"reruns": len(alone["latencies"]), "errors": alone["errors"], "p50": stats.percentile(alone["latencies"], 50),
+                  "p95": p95_alone},
+        "loaded": {"reruns": len(loaded["latencies"]), "errors": loaded["errors"],
+                   "p50": stats.percentile(loaded["latencies"], 50), "p95": p95_loaded},
+        "heavy": {"reruns": len(heavy.latencies), "waited": heavy.waited, "errors": len(heavy.errors),
+                  "p50": stats.percentile(heavy.latencies, 50), "p95": stats.percentile(heavy.latencies, 95)},
+        "ratio": stats.ratio(p95_loaded, p95_alone),
+    }
+
+
+def _seconds(latencies: list[float]) -> str:
+    p95 = stats.percentile(latencies, 95)
+    return "-" if p95 is None else f"{p95 / 1000:.2f} s"
+
+
+def _partner_b(project: BenchProject, url: str, plan) -> dict:
+    """B's tabs for `session_seconds`, as the sessions benchmark runs them."""
+    tabs = [open_session(url, project.identity_headers())[0] for _ in range(plan.fairness_sessions)]
+    latencies, errors = [], []
+    try:
+        control, options = find_control(tabs[0])
+        # Each of B's views once, untimed: both phases then find B's results shared, as a
+        # partner's own tabs do after their first look.
+        for option in options:
+            tabs[0].rerun([widget(control, string_value=option)], tabs[0].fragment_of(control))
+        deadline = time.monotonic() + plan.session_seconds
+        threads = [threading.Thread(target=_turns, args=(tab, i, control, options, plan.think_seconds, deadline,
+                                                         latencies, errors)) for i, tab in enumerate(tabs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for tab in tabs:
+            tab.close()
+    return {"latencies": latencies, "errors": len(errors)}
+
+
+def _turns(tab, index, control, options, think, deadline, latencies, errors):
+    chooser = random.Random(index)
+    turn = index
+    while True:
+        time.sleep(chooser.uniform(*think))
+        if time.monotonic() >= deadline:
+            return
+        turn += 1
+        try:
+            seconds, _ = tab.rerun([widget(control, string_value=options[turn % len(options)])], tab.fragment_of(control))
+        except Exception as error:  # a dropped websocket ends this tab, and counts
+            errors.append(repr(error))
+            return
+        latencies.append(seconds * 1000)
+
+
+class _HeavyPartner:
+    """Partner A's tabs: each sets Explore's number filter to a new random range, back to back."""
+
+    def __init__(self, project: BenchProject, url: str, plan):
+        self.project, self.url, self.plan = project, url, plan
+        self.halt = threading.Event()
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.waited = 0
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        headers = self.project.identity_headers(HEAVY_PARTNER)
+        tabs = [open_session(self.url, headers)[0] for _ in range(self.plan.fairness_heavy_sessions)]
+        # The costliest of the chart's aggregates, kept as each tab's choice.
+        control, _ = find_control(tabs[0])
+        median = widget(control, string_value=HEAVY_AGGREGATE)
+        chosen = [widget(_selectbox(tabs[0], NUMBER_CHOICE), string_value=NUMBER_COLUMN), median]
+        for tab in tabs:
+            tab.rerun(chosen)
+        slider = _element(tabs[0], "slider")
+        self.threads = [threading.Thread(target=self._work, args=(tab, i, chosen, slider), daemon=True)
+                        for i, tab in enumerate(tabs)]
+        for thread in self.threads:
+            thread.start()
+
+    def _work(self, tab, index, chosen, slider):
+        chooser = random.Random(1000 + index)
+        try:
+            while not self.halt.is_set():
+                low, high = sorted(chooser.uniform(slider.min, slider.max) for _ in range(2))
+                try:
+                    seconds, elements = tab.rerun([*chosen, widget(slider.id, double_array_value={"data": [low, high]})])
+                except Exception as error:  # counted; this tab stops
+                    self.errors.append(repr(error))
+                    return
+                self.latencies.append(seconds * 1000)
+                if any(WAITING in body for body in _alerts(elements)):
+                    self.waited += 1
+        finally:
+            tab.close()
+
+    def stop(self) -> None:
+        self.halt.set()
+        for thread in self.threads:
+            thread.join(timeout=120)
+
+
+def _selectbox(tab, label: str) -> str:
+    for element in tab.elements:
+        if element.WhichOneof("type") == "selectbox" and element.selectbox.label == label:
+            return element.selectbox.id
+    raise RuntimeError(f"the Explore page has no {label!r} selectbox; did the filter panel change?")
+
+
+def _element(tab, kind: str):
+    for element in tab.elements:
+        if element.WhichOneof("type") == kind:
+            return getattr(element, kind)
+    raise RuntimeError(f"the Explore page drew no {kind} after {NUMBER_CHOICE!r} was set; did the page change?")
+
+
+def _alerts(elements) -> list[str]:
+    return [element.alert.body for element in elements if element.WhichOneof("type") == "alert"]

@@ -1,0 +1,175 @@
+"""The heavy part of a rerun, the aggregations, run once per question and shared, in fair turns.
+
+- Shared results: every session of a replica that asks the same question of the same dataset
+  version (same partner, filters, chart choices, language) gets the one result, computed once;
+  two sessions asking at the same moment wait for one computation. Results are small (the
+  points of a chart) and never change, since a dataset version never does. A key always names
+  its partner, and each partner's results are kept apart, so no partner reads or evicts
+  another's.
+- Fair shares: a partner has at most `per_partner` turns at once on a replica: a page run (see
+  `turn`, which streamlit_app.py takes around the page) or a computation holds one, and the
+  partner's other sessions wait and their page says so. A replica runs every session's script
+  in threads of one process, which share the GIL evenly between runnable threads, and polars
+  computes beside them; without a bound, one partner's many busy sessions would take most of
+  the replica from everyone else's.
+- Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
+  partners' scripts (lower_engine_priority), so a heavy computation takes the CPU the scripts
+  leave rather than half of it: the replica's CPU limit is shared between threads by their
+  priority.
+- A time limit: a computation that runs longer than `seconds` is stopped and the page says so.
+  Its query is cancelled inside polars' engine (LazyFrame.collect(background=True) and
+  InProcessQuery.cancel), so the work itself stops, not merely the wait for it; the engine
+  stops between the steps of a query (a group-by, a sort), so one long step still runs to its
+  end first, and the partner's turn is given back only once it has. A computation of several
+  queries starts none after its time is up.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future
+from pathlib import Path
+
+import polars as pl
+
+from analytics.i18n import lazy_
+from analytics.settings import ComputationLimits
+
+# Results kept per partner (aggregates, and the charts' specs drawn from them). A chart's points
+# are at most a few thousand rows (a scatter's sample is the largest, about 120 KB), so a
+# partner's share stays within a few MB.
+RESULTS_PER_PARTNER = 64
+# The threads of polars' engine, by the names it gives them, and the niceness they get: at 10 a
+# thread weighs about a tenth of one at 0 when the CPU is short.
+ENGINE_THREADS = ("polars-", "async-executor", "tokio-rt")
+ENGINE_NICENESS = 10
+
+
+class TooLong(Exception):
+    """A computation passed the time limit and was stopped; the message is for the partner."""
+
+
+_deadline = threading.local()
+# The partner whose turn the running thread holds.
+_held = threading.local()
+
+
+def collect(frame: pl.LazyFrame) -> pl.DataFrame:
+    """`frame` computed; inside `Computations.get` within the time left, cancelled when it runs out."""
+    deadline = getattr(_deadline, "at", None)
+    if deadline is None:
+        return frame.collect()
+    if time.monotonic() >= deadline:
+        raise TooLong(_deadline.message)
+    query = frame.collect(background=True)
+    timer = threading.Timer(max(deadline - time.monotonic(), 0), query.cancel)
+    timer.start()
+    try:
+        return query.fetch_blocking()
+    except pl.exceptions.ComputeError:
+        if time.monotonic() >= deadline:
+            raise TooLong(_deadline.message) from None
+        raise
+    finally:
+        timer.cancel()
+
+
+def lower_engine_priority() -> int:
+    """Lower the CPU priority of polars' engine threads in this process (Linux lets a thread
+    lower its own process's priorities without privileges); threads they start inherit it.
+    Returns how many were lowered. Run once polars has started its threads (analytics.serve
+    does, after the warm-up)."""
+    lowered = 0
+    for task in Path("/proc/self/task").iterdir() if Path("/proc/self/task").is_dir() else ():
+        try:
+            name = (task / "comm").read_text().strip()
+            if name.startswith(ENGINE_THREADS):
+                os.setpriority(os.PRIO_PROCESS, int(task.name), ENGINE_NICENESS)
+                lowered += 1
+        except (OSError, ValueError):  # a thread that ended meanwhile
+            continue
+    return lowered
+
+
+class Computations:
+    """Results of one replica's computations, shared between its sessions (see the module)."""
+
+    def __init__(self, limits: ComputationLimits, per_partner: int = RESULTS_PER_PARTNER) -> None:
+        self.limits = limits
+        self._per_partner = per_partner
+        self._lock = threading.Lock()
+        self._results: dict[str, OrderedDict[Hashable, object]] = {}
+        self._running: dict[tuple[str, Hashable], Future] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    def get(self, partner: str, key: Hashable, compute: Callable[[], object],
+            waiting: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> object:
+        """The result for `key` among the partner's, computed by `compute` if nobody has yet.
+        `waiting` is entered while the computation waits for one of the partner's turns (the
+        page tells the partner why nothing moves). Raises TooLong."""
+        with self._lock:
+            kept = self._results.setdefault(partner, OrderedDict())
+            if key in kept:
+                kept.move_to_end(key)
+                return kept[key]
+            running = self._running.get((partner, key))
+            computes = running is None
+            if computes:
+                running = self._running[(partner, key)] = Future()
+        if not computes:
+            return running.result()
+        try:
+            with self.turn(partner, waiting):
+                result = self._timed(compute)
+        except BaseException as error:
+            with self._lock:
+                del self._running[(partner, key)]
+            running.set_exception(error)
+            raise
+        with self._lock:
+            del self._running[(partner, key)]
+            kept = self._results.setdefault(partner, OrderedDict())
+            kept[key] = result
+            while len(kept) > self._per_partner:
+                kept.popitem(last=False)
+        running.set_result(result)
+        return result
+
+    @contextlib.contextmanager
+    def turn(self, partner: str, waiting: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
+        """One of the partner's turns for the block; `waiting` is entered while none is free. A
+        thread that holds a turn already (a computation within a page run) takes no second one."""
+        if getattr(_held, "partner", None) == partner:
+            yield
+            return
+        with self._lock:
+            slots = self._slots.setdefault(partner, threading.BoundedSemaphore(self.limits.per_partner))
+        if not slots.acquire(blocking=False):
+            with waiting():
+                slots.acquire()
+        _held.partner = partner
+        try:
+            yield
+        finally:
+            _held.partner = None
+            slots.release()
+
+    def _timed(self, compute: Callable[[], object]) -> object:
+        seconds = self.limits.seconds
+        _deadline.at = time.monotonic() + seconds
+        _deadline.message = lazy_(
+            "This analysis took longer than {seconds} seconds, so it was stopped. Narrow the filters "
+            "or choose a coarser chart, then try again.", seconds=seconds,
+        )
+        try:
+            return compute()
+        finally:
+            _deadline.at = None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()

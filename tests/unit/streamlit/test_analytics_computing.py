@@ -1,0 +1,150 @@
+"""Shared results, fair shares and the time limit of a replica's computations."""
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from analytics import aggregate, computing, i18n
+from analytics.settings import ComputationLimits, load
+from analytics_support import TOKEN
+
+
+def counting(result):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return result
+
+    return compute, calls
+
+
+def test_sessions_asking_the_same_question_share_one_computation():
+    shared = computing.Computations(ComputationLimits())
+    compute, calls = counting("points")
+    assert shared.get("acme", ("sales", "v1", "bars"), compute) == "points"
+    assert shared.get("acme", ("sales", "v1", "bars"), compute) == "points"
+    assert len(calls) == 1
+
+
+def test_a_result_never_crosses_partners():
+    shared = computing.Computations(ComputationLimits())
+    shared.get("acme", ("sales", "v1", "bars"), lambda: "acme's")
+    assert shared.get("globex", ("sales", "v1", "bars"), lambda: "globex's") == "globex's"
+    assert shared.get("acme", ("sales", "v1", "bars"), lambda: "recomputed") == "acme's"
+
+
+def test_one_partners_many_results_evict_only_its_own():
+    shared = computing.Computations(ComputationLimits(), per_partner=2)
+    shared.get("globex", "kept", lambda: "globex's")
+    for question in range(5):
+        shared.get("acme", question, lambda: question)
+    assert shared.get("globex", "kept", lambda: "recomputed") == "globex's"
+    assert shared.get("acme", 0, lambda: "recomputed") == "recomputed"
+
+
+def test_a_question_asked_while_it_is_computed_waits_for_that_computation():
+    shared = computing.Computations(ComputationLimits())
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait()
+        return "points"
+
+    first = threading.Thread(target=shared.get, args=("acme", "q", slow))
+    first.start()
+    started.wait()
+    answers = []
+    second = threading.Thread(target=lambda: answers.append(shared.get("acme", "q", slow)))
+    second.start()
+    release.set()
+    first.join()
+    second.join()
+    assert answers == ["points"] and len(calls) == 1
+
+
+def test_a_partner_past_its_share_waits_with_a_notice_while_others_go_on():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    started, release, waiting = threading.Event(), threading.Event(), threading.Event()
+
+    def heavy():
+        started.set()
+        release.wait()
+        return "heavy"
+
+    @contextlib.contextmanager
+    def notice():
+        waiting.set()
+        yield
+
+    first = threading.Thread(target=shared.get, args=("acme", "heavy", heavy))
+    first.start()
+    started.wait()
+    answers = []
+    second = threading.Thread(target=lambda: answers.append(shared.get("acme", "other", lambda: "other", notice)))
+    second.start()
+    waiting.wait()
+    # Another partner is not held up by acme's turns, and is told nothing.
+    told = []
+    assert shared.get("globex", "mine", lambda: "mine", lambda: told.append(1) or contextlib.nullcontext()) == "mine"
+    assert told == [] and answers == []
+    release.set()
+    first.join()
+    second.join()
+    assert answers == ["other"]
+
+
+def heavy_frame() -> pl.LazyFrame:
+    rng = np.random.default_rng(0)
+    rows = 3_000_000
+    return pl.DataFrame({"key": rng.integers(0, rows, rows), "value": rng.random(rows)}).lazy()
+
+
+def test_a_computation_past_the_time_limit_is_stopped_with_a_message():
+    # No time at all: the engine is told to stop at once, so the test does not depend on speed.
+    shared = computing.Computations(ComputationLimits(seconds=0))
+    frame = heavy_frame()
+    with pytest.raises(computing.TooLong) as stopped:
+        shared.get("acme", "median", lambda: aggregate.by_category(frame, "key", "median", "value"))
+    assert "took longer than 0 seconds, so it was stopped" in str(stopped.value)
+    with i18n.speaking("ko"):
+        assert "중단되었습니다" in str(stopped.value)
+    # Nothing is kept of it: asked again with time enough, it is computed.
+    shared.limits = ComputationLimits(seconds=600)
+    assert shared.get("acme", "median", lambda: "computed") == "computed"
+
+
+def test_outside_a_computation_nothing_limits_the_time():
+    assert computing.collect(heavy_frame().select(pl.len())).item() == 3_000_000
+
+
+def test_polars_engine_threads_yield_the_cpu_to_the_scripts_threads():
+    pl.DataFrame({"a": [1, 2, 2]}).lazy().group_by("a").len().collect()
+    assert computing.lower_engine_priority() >= 1
+    tasks = Path("/proc/self/task")
+    names = {int(task.name): (task / "comm").read_text().strip() for task in tasks.iterdir()}
+    engine = [tid for tid, name in names.items() if name.startswith("polars-")]
+    assert engine and all(os.getpriority(os.PRIO_PROCESS, tid) == computing.ENGINE_NICENESS for tid in engine)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+
+
+def test_the_limits_come_from_the_settings():
+    base = {"INTERNAL_API_TOKEN": TOKEN}
+    assert load(base).computation_limits == ComputationLimits(per_partner=2, seconds=30)
+    chosen = load({**base, "STREAMLIT_COMPUTATIONS_PER_PARTNER": "1", "STREAMLIT_COMPUTATION_SECONDS": "5"})
+    assert chosen.computation_limits == ComputationLimits(per_partner=1, seconds=5)
+
+
+def test_a_computation_within_a_page_run_uses_the_runs_turn():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):
+        assert shared.get("acme", "q", lambda: "points") == "points"
