@@ -45,7 +45,7 @@ def run(project: BenchProject, plan) -> dict:
             heavy.stop()
         note(f"partner B beside {plan.fairness_heavy_sessions} heavy tabs of A: {len(loaded['latencies'])} "
              f"reruns, p95 {_seconds(loaded['latencies'])}; A: {len(heavy.latencies)} reruns, "
-             f"{heavy.waited} told to wait, {len(heavy.errors)} errors")
+             f"{len(heavy.waited)} told to wait, {len(heavy.errors)} errors")
     finally:
         project.remove(replica)
     p95_alone, p95_loaded = stats.percentile(alone["latencies"], 95), stats.percentile(loaded["latencies"], 95)
@@ -60,7 +60,7 @@ def run(project: BenchProject, plan) -> dict:
                   "p95": p95_alone},
         "loaded": {"reruns": len(loaded["latencies"]), "errors": loaded["errors"],
                    "p50": stats.percentile(loaded["latencies"], 50), "p95": p95_loaded},
-        "heavy": {"reruns": len(heavy.latencies), "waited": heavy.waited, "errors": len(heavy.errors),
+        "heavy": {"reruns": len(heavy.latencies), "waited": len(heavy.waited), "errors": len(heavy.errors),
                   "p50": stats.percentile(heavy.latencies, 50), "p95": stats.percentile(heavy.latencies, 95)},
         "ratio": stats.ratio(p95_loaded, p95_alone),
     }
@@ -118,7 +118,8 @@ class _HeavyPartner:
         self.halt = threading.Event()
         self.latencies: list[float] = []
         self.errors: list[str] = []
-        self.waited = 0
+        # One entry per rerun told to wait (list.append is atomic: the tabs' threads share it).
+        self.waited: list[float] = []
         self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -148,7 +149,7 @@ class _HeavyPartner:
                     return
                 self.latencies.append(seconds * 1000)
                 if any(WAITING in body for body in _alerts(elements)):
-                    self.waited += 1
+                    self.waited.append(seconds)
         finally:
             tab.close()
 

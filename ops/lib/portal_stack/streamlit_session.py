@@ -52,7 +52,8 @@ class StreamlitSession:
         started = time.perf_counter()
         self.ws.send_binary(message.SerializeToString())
         elements, fragments = [], []
-        finished = FRAGMENT_FINISHED if fragment_id else FINISHED
+        # A fragment's run may widen to the whole page (st.rerun(scope="app")): either ends it.
+        finished = {FRAGMENT_FINISHED, FINISHED} if fragment_id else {FINISHED}
         while True:
             reply = ForwardMsg()
             reply.ParseFromString(self.ws.recv())
@@ -62,7 +63,7 @@ class StreamlitSession:
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 elements.append(reply.delta.new_element)
                 fragments.append(reply.delta.fragment_id)
-            elif kind == "script_finished" and reply.script_finished == finished:
+            elif kind == "script_finished" and reply.script_finished in finished:
                 self.elements, self.fragments = elements, fragments
                 return time.perf_counter() - started, elements
 

@@ -109,8 +109,43 @@ def heavy_frame() -> pl.LazyFrame:
     return pl.DataFrame({"key": rng.integers(0, rows, rows), "value": rng.random(rows)}).lazy()
 
 
+def test_a_run_stopped_as_it_leaves_the_notice_gives_its_turn_back():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with shared.turn("acme"):
+            taken.set()
+            release.wait()
+
+    class Stopped(Exception):
+        pass
+
+    @contextlib.contextmanager
+    def notice_then_stop():
+        # What Streamlit does when the partner clicks again while the notice shows.
+        release.set()
+        yield
+        raise Stopped
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait()
+    with pytest.raises(Stopped):
+        with shared.turn("acme", notice_then_stop):
+            pass
+    holder.join()
+    def no_notice():
+        raise AssertionError("the partner's turn was not given back")
+
+    # The turn is back: the partner's next run starts at once, without a notice.
+    with shared.turn("acme", no_notice):
+        pass
+
+
 def test_a_computation_past_the_time_limit_is_stopped_with_a_message():
-    # No time at all: the engine is told to stop at once, so the test does not depend on speed.
+    # No time at all: stopped before the engine starts, so the test does not depend on speed (the
+    # cancel of a running query, polars' own, is not exercised here).
     shared = computing.Computations(ComputationLimits(seconds=0))
     frame = heavy_frame()
     with pytest.raises(computing.TooLong) as stopped:

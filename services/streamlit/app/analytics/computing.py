@@ -148,15 +148,19 @@ class Computations:
             return
         with self._lock:
             slots = self._slots.setdefault(partner, threading.BoundedSemaphore(self.limits.per_partner))
-        if not slots.acquire(blocking=False):
-            with waiting():
-                slots.acquire()
-        _held.partner = partner
+        acquired = slots.acquire(blocking=False)
+        # Leaving the notice can raise (Streamlit stops a run whose partner clicked again or
+        # closed the tab): a turn taken by then is given back all the same.
         try:
+            if not acquired:
+                with waiting():
+                    acquired = slots.acquire()
+            _held.partner = partner
             yield
         finally:
-            _held.partner = None
-            slots.release()
+            if acquired:
+                _held.partner = None
+                slots.release()
 
     def _timed(self, compute: Callable[[], object]) -> object:
         seconds = self.limits.seconds
