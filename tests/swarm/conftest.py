@@ -51,7 +51,15 @@ def deployment(swarm, env_file):
     if found.first.returncode == 0:
         # ops/deploy is done when every task is healthy; nginx takes django up within seconds.
         for node in ("node1", "node2"):
-            wait_until(f"the portal on {node}", lambda node=node: login_page(swarm.url(node)) == 200, timeout=60)
+            answers = []
+            try:
+                wait_until(f"the portal on {node}", lambda node=node: answers.append(login_page(swarm.url(node)))
+                           or answers[-1] == 200, timeout=60)
+            except AssertionError as error:
+                # What the partner would have seen, and what nginx said meanwhile.
+                said = swarm.docker("service", "logs", "--tail", "30", f"{found.stack}_nginx", check=False)
+                raise AssertionError(f"{error}; its last answer: {answers[-1:]}; nginx's log:\n"
+                                     f"{said.stdout[-4000:]}{said.stderr[-2000:]}") from None
         found.first.answered = time.monotonic() - started
     yield found
 
@@ -59,5 +67,5 @@ def deployment(swarm, env_file):
 def login_page(url):
     try:
         return requests.get(f"{url}/accounts/login/", timeout=5).status_code
-    except requests.RequestException:
-        return None
+    except requests.RequestException as error:
+        return repr(error)
