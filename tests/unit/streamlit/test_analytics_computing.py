@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +50,17 @@ def test_one_partners_many_results_evict_only_its_own():
     assert shared.get("acme", 0, lambda: "recomputed") == "recomputed"
 
 
-def test_a_question_asked_while_it_is_computed_waits_for_that_computation():
+def test_a_question_asked_while_it_is_computed_waits_for_that_computation(monkeypatch):
     shared = computing.Computations(ComputationLimits())
-    started, release = threading.Event(), threading.Event()
+    started, release, waits = threading.Event(), threading.Event(), threading.Event()
     calls = []
+
+    class Watched(Future):
+        def result(self, timeout=None):
+            waits.set()
+            return super().result(timeout)
+
+    monkeypatch.setattr(computing, "Future", Watched)
 
     def slow():
         calls.append(1)
@@ -66,6 +74,8 @@ def test_a_question_asked_while_it_is_computed_waits_for_that_computation():
     answers = []
     second = threading.Thread(target=lambda: answers.append(shared.get("acme", "q", slow)))
     second.start()
+    # The second asks while the first still computes: it waits for that result, not the cache's.
+    assert waits.wait(10)
     release.set()
     first.join()
     second.join()
