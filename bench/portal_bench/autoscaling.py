@@ -23,7 +23,14 @@ ROUND_SECONDS = 2.0
 
 
 def upstream_replicas(project: BenchProject) -> int:
-    return project.nginx_config().count(f"server {project.name}-streamlit-")
+    return routed_replicas(project.nginx_config())
+
+
+def routed_replicas(nginx_config: str) -> int:
+    """The replicas nginx gives new partners: `upstream streamlit`'s servers not marked down (a
+    draining one keeps a down line there, and a line in the sessions' upstream)."""
+    block = nginx_config.split("upstream streamlit {", 1)[1].split("}", 1)[0]
+    return sum(1 for line in block.splitlines() if line.strip().startswith("server ") and " down;" not in line)
 
 
 def run(project: BenchProject, plan) -> dict:
