@@ -4,8 +4,8 @@ Modules, one scenario or concern each:
 - plan: how much load each scenario applies (the full run and the smoke run)
 - project: the bench's own compose project, its addresses, extra containers, memory and CPU
 - load: HTTP load with locust, in a process of its own
-- portal (1-3), gate (4), sessions (5), startup (6), analytics (7), routing, uploads (8),
-  autoscaling (9): the scenarios
+- portal, gate, sessions, startup, analytics, routing, uploads, autoscaling: the scenarios, in
+  the order of the report's sections (portal 1-3, then one section each)
 - analytics_timing: the script the analytics benchmark runs inside a streamlit replica, and the
   generated dataset every benchmark uses
 - machine: the machine line

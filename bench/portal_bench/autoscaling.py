@@ -23,7 +23,19 @@ ROUND_SECONDS = 2.0
 
 
 def upstream_replicas(project: BenchProject) -> int:
-    return project.nginx_config().count(f"server {project.name}-streamlit-")
+    return routed_replicas(project.nginx_config())
+
+
+def restart_nginx(project: BenchProject) -> None:
+    """nginx reads TRUSTED_PROXIES when it renders its config at start: recreate it, nothing else."""
+    project.compose("up", "-d", "--no-deps", "--wait", "--wait-timeout", "120", "nginx")
+
+
+def routed_replicas(nginx_config: str) -> int:
+    """The replicas nginx gives new partners: `upstream streamlit`'s servers not marked down (a
+    draining one keeps a down line there, and a line in the sessions' upstream)."""
+    block = nginx_config.split("upstream streamlit {", 1)[1].split("}", 1)[0]
+    return sum(1 for line in block.splitlines() if line.strip().startswith("server ") and " down;" not in line)
 
 
 def run(project: BenchProject, plan) -> dict:
@@ -34,6 +46,12 @@ def run(project: BenchProject, plan) -> dict:
     for name, value in settings.items():
         project.set_setting(f"{name}={value}")
     env = dict(project.env(), STREAMLIT_SESSIONS_PER_REPLICA=str(plan.autoscale_sessions - 1))
+    # Each tab a partner of its own address, named in X-Forwarded-For by this host (trusted for
+    # the run): sessions from one address would rightly make the advice add no replica.
+    (nginx,) = project.containers("nginx")
+    kept["TRUSTED_PROXIES"] = project.stack.settings.get("TRUSTED_PROXIES", "")
+    project.set_setting(f"TRUSTED_PROXIES={project.source_address(nginx)}/32")
+    restart_nginx(project)
     project.ops("scale", "1")
     lines: list[str] = []
     open_tabs: list[StreamlitSession] = []
@@ -64,8 +82,9 @@ def run(project: BenchProject, plan) -> dict:
 
     try:
         step = time.monotonic()
-        open_tabs.extend(StreamlitSession(project.url, cookies={"sessionid": project.session_cookie})
-                         for _ in range(plan.autoscale_sessions))
+        open_tabs.extend(StreamlitSession(project.url, cookies={"sessionid": project.session_cookie},
+                                          headers={"X-Forwarded-For": f"198.51.100.{index + 1}"})
+                         for index in range(plan.autoscale_sessions))
         work("out")
         opened = len(open_tabs) + lost["out"]
         rounds_until(2, "out", timeout=180)
@@ -85,4 +104,5 @@ def run(project: BenchProject, plan) -> dict:
             tab.close()
         for name, value in kept.items():
             project.set_setting(f"{name}={value}")
+        restart_nginx(project)
         project.ops("scale", str(replicas_before))

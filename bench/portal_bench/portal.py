@@ -1,6 +1,6 @@
-"""Scenarios 1-3: the portal's pages under Gunicorn (through nginx, and directly) and under
-Django's own server from the same image in the same run, and nginx serving a static file as the
-ceiling of what any page can reach through this nginx.
+"""The portal's pages (the report's sections 1-3) under Gunicorn (through nginx, and directly)
+and under Django's own server from the same image in the same run, and nginx serving a static
+file as the ceiling of what any page can reach through this nginx.
 
 Both servers are measured the same way: from this host straight to their address on the back
 network, with the Host header a browser would send. Django's server runs in an extra container

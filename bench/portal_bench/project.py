@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from portal_bench.analytics_timing import generate
-from portal_stack.portal import create_partner_user, login
+from portal_stack.logins import create_partner_user, login
 from portal_stack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,7 +25,7 @@ import envfile  # noqa: E402
 SECRETS = [*envfile.SECRETS, "EMAIL_HOST_PASSWORD"]
 # Whose requests and limits each pair of settings is: (kind, name, containers, init containers).
 RESOURCES = {
-    "NGINX": ("Deployment", "nginx", ["nginx"], ["collectstatic"]),
+    "NGINX": ("Deployment", "nginx", ["nginx"], []),
     "DJANGO": ("Deployment", "django", ["django"], []),
     "STREAMLIT": ("StatefulSet", "streamlit", ["streamlit"], []),
 }
@@ -96,7 +96,7 @@ def tls_patches(values):
             "env": [*tls_env, {"name": "PORTAL_TLS_PORT", "value": str(port)}],
             "volumeMounts": [{"name": "tls", "mountPath": "/etc/nginx/tls", "readOnly": True}],
         }],
-        # Readable by the pods' shared group, which nginx's user is in, and by nobody else.
+        # Readable by nginx's pod group (fsGroup), which nginx's user is in, and by nobody else.
         "volumes": [{"name": "tls", "secret": {"secretName": "nginx-tls", "defaultMode": 0o440}}],
     }
     return [

@@ -2,7 +2,8 @@
 STREAMLIT_MAX_REPLICAS.
 
 The figures and the rule are the advice's (portal_probe.advice: `streamlit_need` and `advise`),
-read the way ops/status reads them; this file only adds when to act:
+from the snapshots ops/status reads (django's `manage.py loadstatus`); this file only adds when
+to act:
 - up at once, to what the advice says (capped at the maximum), when sessions, CPU or memory
   pass their marks;
 - down one replica at a time, and only once the replicas needed stayed below those running for
@@ -24,28 +25,28 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import scaling  # beside this file
-from status import containers, read_settings, settings_path, snapshots
+from deployment import STACK, containers, load_status, read_settings, settings_path
 
-from portal_probe.advice import Thresholds, advise_streamlit, latest_by_service, streamlit_need  # noqa: E402
-from portal_probe.settings import env_number  # noqa: E402
+from portal_probe.advice import Thresholds, advise_streamlit, streamlit_need  # noqa: E402
+import envsettings  # noqa: E402
 
 
 @dataclass(frozen=True)
 class Bounds:
-    minimum: int = 1
-    maximum: int = 4
-    cooldown_seconds: float = 300.0
+    minimum: int = envsettings.default("STREAMLIT_MIN_REPLICAS")
+    maximum: int = envsettings.default("STREAMLIT_MAX_REPLICAS")
+    cooldown_seconds: float = envsettings.default("AUTOSCALE_COOLDOWN_SECONDS")
 
     @classmethod
     def from_settings(cls, settings):
         bounds = cls(
-            minimum=int(env_number(settings, "STREAMLIT_MIN_REPLICAS", cls.minimum, integer=True)),
-            maximum=int(env_number(settings, "STREAMLIT_MAX_REPLICAS", cls.maximum, integer=True)),
-            cooldown_seconds=float(settings.get("AUTOSCALE_COOLDOWN_SECONDS") or cls.cooldown_seconds),
+            minimum=envsettings.read("STREAMLIT_MIN_REPLICAS", settings),
+            maximum=envsettings.read("STREAMLIT_MAX_REPLICAS", settings),
+            cooldown_seconds=envsettings.read("AUTOSCALE_COOLDOWN_SECONDS", settings),
         )
         if bounds.minimum > bounds.maximum:
             raise ValueError(f"STREAMLIT_MIN_REPLICAS {bounds.minimum} is above STREAMLIT_MAX_REPLICAS {bounds.maximum}")
@@ -145,11 +146,12 @@ def one_round(settings):
     thresholds = Thresholds.from_env({**settings, **os.environ})
     rows = containers()
     running = [row for row in rows if row["Service"] == "streamlit" and row["State"] == "running"]
-    interval = float(settings.get("PROBE_INTERVAL") or 15)
-    fresh_after = datetime.now(timezone.utc) - timedelta(seconds=3 * interval)
-    latest = latest_by_service(snapshots(rows), newer_than=fresh_after)
+    try:
+        fresh = load_status()["snapshots"]
+    except (RuntimeError, ValueError, KeyError) as error:
+        sys.exit(f"error: {error}")
     names = {row["Name"] for row in running}
-    reporting = [snapshot for snapshot in latest.get("streamlit", []) if snapshot.get("container") in names]
+    reporting = [snapshot for snapshot in fresh.get("streamlit", []) if snapshot.get("container") in names]
     path = state_path()
     now = time.time()
     decision = decide(len(running), reporting, thresholds, bounds, read_state(path), now)
@@ -163,6 +165,9 @@ def one_round(settings):
 def main(argv):
     if argv not in ([], ["--once"]):
         sys.exit("usage: ops/autoscale [--once]")
+    if STACK:
+        # Else it would look for a compose project and say the stack is not running.
+        sys.exit(f"error: ops/autoscale scales the compose project only; scale the stack {STACK} with ops/scale")
     stop = threading.Event()
     # A service manager's stop ends the loop between rounds; a drain under way is finished.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -174,7 +179,7 @@ def main(argv):
             print(f"error: {error}", file=sys.stderr, flush=True)
             if argv:
                 sys.exit(1)
-        if argv or stop.wait(float(settings.get("PROBE_INTERVAL") or 15)):
+        if argv or stop.wait(envsettings.read("PROBE_INTERVAL", settings)):
             return
 
 

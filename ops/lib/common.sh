@@ -115,3 +115,10 @@ clean_up_on_exit() {
     [ -n "${ENGINE_WAS_RUNNING-yes}" ] || stop_engine
     exit "$status"
 }
+
+# With STACK_NAME set, ops/scale and ops/backup address that Swarm stack (ops/deploy) on the
+# engine the docker CLI points at, instead of the compose project.
+#   stack_container SERVICE   the id of a running container of the stack's SERVICE on that engine
+stack_container() {
+    docker ps -q --filter "label=com.docker.swarm.service.name=${STACK_NAME}_$1" --filter status=running | head -n 1
+}

@@ -2,12 +2,19 @@
 
   up:   start the new replicas, wait until they are healthy, then reload nginx so they take new
         clients (open websockets stay where they are);
-  down: drain the surplus replicas, then stop them. Draining takes a replica out of nginx's
-        upstream (new partners, and pages that reconnect, go to the others; nginx's old workers
-        keep the open websockets to it until they close), tells its tabs when it will stop, and
-        waits until its sessions have left or STREAMLIT_DRAIN_SECONDS have passed.
+  down: drain the surplus replicas, then stop them. Draining tells a replica when it will stop
+        (a file in its own /tmp): its health answer then says so, and nginx, reloaded at once
+        and after any restart, sends it no new partner (pages that reconnect go to the others;
+        nginx's old workers keep the open websockets to it until they close; its partners'
+        downloads still reach it); its tabs warn. It waits until the sessions have left or
+        STREAMLIT_DRAIN_SECONDS have passed.
 N is kept in the settings file as STREAMLIT_REPLICAS, so the next ops/up starts as many.
 ops/autoscale calls `scale` here, so both drain the same way.
+
+With STACK_NAME set, the Swarm stack (ops/deploy) is scaled instead, with `docker service scale`:
+the nginx of every edge node takes new replicas once they answer and drops those that stop. Those
+tasks are not drained first (they may run on another node's engine, out of `docker exec`'s
+reach); their pages reconnect to another replica. N is kept for the next ops/deploy.
 """
 import re
 import subprocess
@@ -15,9 +22,10 @@ import sys
 import time
 
 import envfile  # beside this file
-from status import compose, read_settings, settings_path
+import envsettings  # envfile puts it on the path
+from deployment import STACK, compose, docker, read_settings, settings_path
 
-from portal_probe.replica import DRAIN_FILE  # noqa: E402  (status puts the probe on the path)
+from portal_probe.replica import DRAIN_FILE  # noqa: E402  (deployment puts the probe on the path)
 
 DRAIN_POLL_SECONDS = 5
 DRAIN_PROGRESS_SECONDS = 60
@@ -38,8 +46,8 @@ def replica_number(name):
 
 
 def drain_selection(names, target):
-    """(kept, drained): the `target` lowest-numbered replicas stay. nginx's replica limit keeps
-    replicas numbered up to the highest kept one, so it leaves out exactly the drained ones."""
+    """(kept, drained): the `target` lowest-numbered replicas stay, so that compose's next
+    numbers are the ones freed."""
     ordered = sorted(names, key=replica_number)
     return ordered[:target], ordered[target:]
 
@@ -55,8 +63,10 @@ def nginx_running():
     return bool(compose("ps", "-q", "--status", "running", "nginx").stdout.strip())
 
 
-def reload_nginx(limit):
-    result = compose("exec", "-T", "nginx", "/opt/nginx/reload", "--replicas", str(limit))
+def reload_nginx():
+    """nginx renders its config anew: replicas that came, and those that drain (their health
+    answer says so), which get no new partner from then on."""
+    result = compose("exec", "-T", "nginx", "/opt/nginx/reload")
     if result.returncode != 0:
         raise ScaleError(f"nginx did not reload: {result.stderr.strip()}")
 
@@ -77,12 +87,14 @@ def sessions_of(container):
 
 
 def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time.sleep, log=say):
-    """Wait until the drained replicas hold no session, or `seconds` have passed.
+    """Retire the replicas: tell them when they stop, so that nginx sends them no new partner and
+    their tabs warn, then wait until they hold no session, or `seconds` have passed.
     Returns the sessions still open at the end (their pages reconnect to another replica)."""
     deadline = clock() + seconds
     for container in containers:
         # The replica's own tmpfs: only ops reach it, and a restarted replica is not draining.
         in_replica(container, "sh", "-c", f"echo {int(deadline)} > {DRAIN_FILE}")
+    reload_nginx()
     log(f"draining {', '.join(containers)}: up to {seconds}s for their sessions to end")
     next_progress = clock() + DRAIN_PROGRESS_SECONDS
     while True:
@@ -107,11 +119,13 @@ def scale(target, settings):
         raise ScaleError("the stack is not running: start it with ops/up")
     current = running_replicas()
     ended = 0
-    if target < len(current):
-        kept, drained = drain_selection(current, target)
+    kept, drained = drain_selection(current, target)
+    for container in kept:
+        # Kept after all (an earlier ops/scale stopped while it drained): taking partners again.
+        in_replica(container, "rm", "-f", str(DRAIN_FILE))
+    if drained:
         say(f"taking {', '.join(drained)} out of nginx: no new partners go there")
-        reload_nginx(replica_number(kept[-1]))
-        ended = drain(drained, int(settings.get("STREAMLIT_DRAIN_SECONDS") or 900))
+        ended = drain(drained, envsettings.read("STREAMLIT_DRAIN_SECONDS", settings))
         say(f"stopping {', '.join(drained)}")
         # These very containers, whatever order compose would pick.
         stopped = subprocess.run(["docker", "rm", "-f", *drained], capture_output=True, text=True)
@@ -124,14 +138,32 @@ def scale(target, settings):
         raise ScaleError(f"docker compose up failed: {result.stderr.strip()}")
     running = running_replicas()
     say(f"reloading nginx with {len(running)} replica" + ("" if len(running) == 1 else "s"))
-    reload_nginx(max(replica_number(name) for name in running))
+    reload_nginx()
     envfile.set_value(settings_path(), f"STREAMLIT_REPLICAS={target}")
     return ended
+
+
+def scale_stack(target):
+    """Run `target` replicas of the Swarm stack's streamlit service."""
+    service = f"{STACK}_streamlit"
+    say(f"scaling {service} to {target} replicas")
+    result = docker("service", "scale", "--detach=false", f"{service}={target}")
+    if result.returncode != 0:
+        raise ScaleError(f"docker service scale failed: {result.stderr.strip()}")
+    envfile.set_value(settings_path(), f"STREAMLIT_REPLICAS={target}")
 
 
 def main(argv):
     if len(argv) != 1 or not argv[0].isdigit() or int(argv[0]) < 1:
         sys.exit("usage: ops/scale N   (N >= 1 streamlit replicas)")
+    if STACK:
+        try:
+            scale_stack(int(argv[0]))
+        except ScaleError as error:
+            sys.exit(f"error: {error}")
+        print(docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
+                     "--format", "  {{.Name}}  {{.Node}}  {{.CurrentState}}").stdout, end="")
+        return
     try:
         scale(int(argv[0]), read_settings(settings_path()))
     except ScaleError as error:

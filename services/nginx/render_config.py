@@ -1,9 +1,15 @@
-"""Render nginx.conf from its template, the environment and the streamlit replicas running now.
+"""Render nginx.conf from its template, the environment, and the django and streamlit tasks
+running now.
 
-Each replica gets its own `server` line under its container name (project-streamlit-N), found
-through Docker's DNS: one line per replica keeps the hash ring stable across reloads, where a
-single `server streamlit:8501` line would be re-ordered by every DNS answer. Run at start, by
-`reload` and by watch_replicas.py; a bad value stops it with a message that names the variable.
+Each replica gets its own `server` line under a name of its own, found through Docker's DNS: one
+line per replica keeps the hash ring stable across reloads, where a single `server
+streamlit:8501` line would be re-ordered by every DNS answer. Under Compose the name is the
+container's (project-streamlit-N); in a Swarm stack it is the task's slot (streamlit-N), which a
+replacement task keeps, on whatever node it lands: nginx resolves that name through a host alias
+(HOSTALIASES) to the task's own DNS name. Django's tasks are written by address. Whatever is not
+there yet gets a server that never answers: nginx starts anyway and serves the come-back page.
+Run at start, by `reload` and by watch_replicas.py; a bad value stops it with a message that
+names the variable.
 """
 import ipaddress
 import os
@@ -12,7 +18,10 @@ import socket
 import sys
 import urllib.request
 
+from envsettings import Flag, SettingError, read
+
 STREAMLIT_PORT = 8501
+DJANGO_PORT = 8000
 ROUTING_MODES = {
     # nginx's classic: the first three octets of an IPv4 address pick the replica.
     "ip_hash": "ip_hash;",
@@ -22,40 +31,34 @@ ROUTING_MODES = {
     # ring: the people of one partner behind one NAT address spread over the replicas.
     "user": "hash $portal_user consistent;",
 }
-# nginx needs at least one server; this one never answers, so /app/ gets the 503 page.
+# nginx needs at least one server; this one never answers, so the page gets the 503 page.
 NO_REPLICA = "server 127.0.0.1:9 down;  # no streamlit replica is running"
-# ops/scale writes the replica count here: replicas numbered above it are left out, so a replica
-# about to be stopped stops getting clients first.
-REPLICA_LIMIT_FILE = "/tmp/nginx/replica-limit"
+NO_DJANGO = "server 127.0.0.1:9 down;  # django is not running"
+# The names of Swarm tasks' slots, for nginx's resolver (see the HOSTALIASES in the Dockerfile).
+HOST_ALIASES_FILE = os.environ.get("HOSTALIASES", "/tmp/nginx/hostaliases")
+# A replica being retired (ops/scale) says so on its health answer (analytics/drain.py).
+DRAINING_HEADER = "X-Portal-Draining"
+READY, DRAINING = "ready", "draining"
 
 
-class ConfigError(Exception):
-    pass
+class ConfigError(SettingError):
+    """What stops the rendering: a setting (named) or a file nginx needs."""
 
 
-def whole_number(name, default):
-    raw = os.environ.get(name, "").strip() or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
-    return raw
-
-
-def choice(name, default, allowed):
-    raw = os.environ.get(name, "").strip() or default
-    if raw not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(sorted(allowed))}, got {raw!r}")
-    return raw
+def setting(name, **given):
+    """A setting through the schema's reader, every service's."""
+    try:
+        return read(name, **given)
+    except SettingError as error:
+        raise ConfigError(str(error)) from None
 
 
 def trusted_proxies():
     """`set_real_ip_from` lines: only these peers may name the client in X-Forwarded-For."""
-    lines = []
-    for item in os.environ.get("TRUSTED_PROXIES", "").replace(",", " ").split():
-        try:
-            network = ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ConfigError(f"TRUSTED_PROXIES: {item!r} is not an address or CIDR") from None
-        lines.append(f"set_real_ip_from {network};")
+    lines = [
+        f"set_real_ip_from {ipaddress.ip_network(item, strict=False)};"
+        for item in setting("TRUSTED_PROXIES").replace(",", " ").split()
+    ]
     if lines:
         lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
     return "\n    ".join(lines)
@@ -91,7 +94,7 @@ HTTP_TO_HTTPS = """server {{
 
 def server_names():
     """Django's ALLOWED_HOSTS in nginx's words (".example.com" means the same in both)."""
-    hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h.strip()]
+    hosts = setting("DJANGO_ALLOWED_HOSTS")
     if "*" in hosts:
         return "~^.*$"
     for host in hosts:
@@ -103,7 +106,7 @@ def server_names():
 
 def tls_values():
     """HTTPS on 8443 when TLS_ENABLED (compose.tls.yaml mounts the pair); plain HTTP otherwise."""
-    if choice("TLS_ENABLED", "false", {"true", "false"}) == "false":
+    if not setting("TLS_ENABLED", default="false", rule=Flag()):
         return {"PORTAL_LISTEN": "listen 8080;", "TLS_DEFAULT_LISTEN": "", "TLS_SETTINGS": "", "HTTP_TO_HTTPS": ""}
     for path in (TLS_CERT, TLS_KEY):
         try:
@@ -112,15 +115,13 @@ def tls_values():
                     raise ConfigError(f"{path} is not a PEM file")
         except OSError as exc:
             raise ConfigError(f"TLS is on but {path} cannot be read: {exc.strerror}") from None
-    port = whole_number("PORTAL_TLS_PORT", 8443)
-    hsts = os.environ.get("DJANGO_HSTS_SECONDS", "").strip() or "3600"
-    if not hsts.isdigit():
-        raise ConfigError(f"DJANGO_HSTS_SECONDS must be a whole number, got {hsts!r}")
+    port = setting("PORTAL_TLS_PORT")
+    hsts = str(setting("DJANGO_HSTS_SECONDS"))
     return {
         "PORTAL_LISTEN": "listen 8443 ssl;\n        http2 on;",
         "TLS_DEFAULT_LISTEN": "listen 8443 ssl default_server;",
         "TLS_SETTINGS": TLS_SETTINGS.replace("{hsts}", hsts),
-        "HTTP_TO_HTTPS": HTTP_TO_HTTPS.format(names=server_names(), port="" if port == "443" else f":{port}"),
+        "HTTP_TO_HTTPS": HTTP_TO_HTTPS.format(names=server_names(), port="" if port == 443 else f":{port}"),
     }
 
 
@@ -128,67 +129,148 @@ def _natural(name):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def replica_limit():
+def addresses_of(service, port):
     try:
-        with open(REPLICA_LIMIT_FILE, encoding="utf-8") as limit:
-            return int(limit.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def running_replicas(service):
-    """{container name: address} of the running replicas of `service`, as Docker's DNS has them."""
-    try:
-        infos = socket.getaddrinfo(service, STREAMLIT_PORT, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(service, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
+        return []
+    return sorted({info[4][0] for info in infos})
+
+
+def replica_name(reverse_name, address):
+    """(the name nginx knows a replica by, the DNS name it resolves) from Docker's reverse answer.
+
+    Compose answers "project-streamlit-1.project_back": the container's name, both times. Swarm
+    answers "stack_streamlit.3.<task id>.stack_back": the slot is the stable part, the task's
+    own name what resolves.
+    """
+    if not reverse_name:
+        return address, address
+    parts = reverse_name.split(".")
+    if len(parts) >= 3 and parts[1].isdigit():
+        service = parts[0].rpartition("_")[2]
+        return f"{service}-{parts[1]}", ".".join(parts[:3])
+    return parts[0], parts[0]
+
+
+def reverse_name(address):
+    try:
+        return socket.gethostbyaddr(address)[0]
+    except OSError:
+        return ""
+
+
+def current_aliases():
+    """{slot name: task name} as the last render wrote them."""
+    try:
+        with open(HOST_ALIASES_FILE, encoding="utf-8") as aliases:
+            return dict(line.split() for line in aliases if len(line.split()) == 2)
+    except OSError:
         return {}
+
+
+def resolved_replicas(service):
+    """{name: (DNS name, address)} of the running replicas of `service`, as Docker's DNS has them.
+
+    During a rolling update two tasks hold one slot for a moment (the new one starts first):
+    the one nginx routes to now stays while it runs, then the new one takes over once it answers.
+    """
+    candidates = {}
+    for address in addresses_of(service, STREAMLIT_PORT):
+        name, target = replica_name(reverse_name(address), address)
+        candidates.setdefault(name, []).append((target, address))
+    routed = current_aliases()
     replicas = {}
-    for address in {info[4][0] for info in infos}:
-        try:
-            # Docker's DNS answers "project-streamlit-1.project_back" for a replica's address.
-            name = socket.gethostbyaddr(address)[0].split(".")[0]
-        except OSError:
-            name = address
-        replicas[name] = address
-    limit = replica_limit()
-    if limit is not None:
-        replicas = {name: address for name, address in replicas.items() if replica_number(name) <= limit}
+    for name, found in candidates.items():
+        if len(found) > 1:
+            found = ([c for c in found if c[0] == routed.get(name)]
+                     or [c for c in found if answers_health(c[1])] or found)
+        replicas[name] = found[0]
     return replicas
 
 
-def replica_number(name):
-    """N of "project-streamlit-N"; 0 for a name without one, which no limit leaves out."""
-    match = re.search(r"-(\d+)$", name)
-    return int(match.group(1)) if match else 0
+def running_replicas(service):
+    """{name: address} of the running replicas of `service` (see replica_name)."""
+    return {name: address for name, (_, address) in resolved_replicas(service).items()}
 
 
-def answers_health(address, timeout=3):
-    """A replica takes clients only once its server answers: nobody waits on a cold start."""
+def replica_state(address, timeout=3):
+    """READY, DRAINING (ops/scale is retiring it: its health answer says so), or None while it
+    does not answer. A replica takes clients only once its server answers: nobody waits on a
+    cold start."""
     try:
         with urllib.request.urlopen(f"http://{address}:{STREAMLIT_PORT}/app/_stcore/health", timeout=timeout) as reply:
-            return reply.status == 200
+            if reply.status != 200:
+                return None
+            return DRAINING if reply.headers.get(DRAINING_HEADER) else READY
     except OSError:
-        return False
+        return None
 
 
-def healthy_replicas(service):
-    return {name: address for name, address in running_replicas(service).items() if answers_health(address)}
+def answers_health(address):
+    return replica_state(address) is not None
 
 
-def upstream_servers(service):
-    names = sorted(healthy_replicas(service), key=_natural)
+def answering_replicas(service):
+    """{name: (address, state)} of the replicas that answer now."""
+    found = {name: (address, replica_state(address)) for name, address in running_replicas(service).items()}
+    return {name: (address, state) for name, (address, state) in found.items() if state is not None}
+
+
+def write_host_aliases(service):
+    """Slot names for nginx's resolver: "streamlit-3 stack_streamlit.3.<task id>" a line."""
+    lines = [f"{name} {target}\n" for name, (target, _) in sorted(resolved_replicas(service).items())
+             if name != target]
+    temporary = f"{HOST_ALIASES_FILE}.new"
+    with open(temporary, "w", encoding="utf-8") as aliases:
+        aliases.writelines(lines)
+    os.replace(temporary, HOST_ALIASES_FILE)
+
+
+def upstream_servers(replicas, sessions_only=False):
+    """The `server` lines of the replicas {name: (address, state)}, in numeric order.
+
+    A draining replica keeps its line, marked down: it gets no new client, and every other
+    client keeps its replica (ip_hash and the hash ring both skip a down server without moving
+    anyone else). The upstream of what belongs to a session already open (its downloads) has the
+    same lines without the mark, so a draining replica's partners still reach their files.
+    """
+    names = sorted(replicas, key=_natural)
     if not names:
         return NO_REPLICA
-    # max_fails/fail_timeout: a replica that stops answering is skipped for a while, by every
-    # worker at once (the upstream has a shared zone).
-    return "\n        ".join(f"server {name}:{STREAMLIT_PORT} max_fails=1 fail_timeout=10s;" for name in names)
+    lines = []
+    for name in names:
+        if replicas[name][1] == DRAINING and not sessions_only:
+            lines.append(f"server {name}:{STREAMLIT_PORT} down;  # draining")
+        else:
+            # max_fails/fail_timeout: a replica that stops answering is skipped for a while, by
+            # every worker at once (the upstream has a shared zone).
+            lines.append(f"server {name}:{STREAMLIT_PORT} max_fails=1 fail_timeout=10s;")
+    return "\n        ".join(lines)
+
+
+def django_servers(service):
+    """Django's tasks by address: none yet (a stack starting, django moving) still renders."""
+    addresses = addresses_of(service, DJANGO_PORT)
+    if not addresses:
+        return NO_DJANGO
+    return "\n        ".join(f"server {address}:{DJANGO_PORT};" for address in addresses)
+
+
+def streamlit_upstreams(service):
+    replicas = answering_replicas(service)
+    return {
+        "STREAMLIT_SERVERS": upstream_servers(replicas),
+        "STREAMLIT_SESSION_SERVERS": upstream_servers(replicas, sessions_only=True),
+    }
 
 
 def values():
     return {
-        "UPLOAD_MAX_MB": whole_number("UPLOAD_MAX_MB", 50),
-        "STREAMLIT_BALANCE": ROUTING_MODES[choice("STREAMLIT_ROUTING", "consistent", ROUTING_MODES)],
-        "STREAMLIT_SERVERS": upstream_servers(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
+        "DJANGO_SERVERS": django_servers(os.environ.get("DJANGO_SERVICE", "django")),
+        "UPLOAD_MAX_MB": str(setting("UPLOAD_MAX_MB")),
+        "STREAMLIT_BALANCE": ROUTING_MODES[setting("STREAMLIT_ROUTING")],
+        **streamlit_upstreams(os.environ.get("STREAMLIT_SERVICE", "streamlit")),
         "REAL_IP_FROM": trusted_proxies(),
         "SERVER_NAMES": server_names(),
         **tls_values(),
@@ -207,6 +289,7 @@ def render(template, values):
 
 def main(template_path, output_path):
     try:
+        write_host_aliases(os.environ.get("STREAMLIT_SERVICE", "streamlit"))
         with open(template_path, encoding="utf-8") as template:
             text = render(template.read(), values())
     except ConfigError as exc:

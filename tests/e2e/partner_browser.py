@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import expect
 
-from support.portal import create_partner_user
+from support.logins import create_partner_user
 
 REGIONS = ("서울", "부산", "대구", "인천", "광주")
 COLUMNS = ("지역", "날짜", "매출")  # region, date, sales

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from e2e.partner_browser import (Partner, expect_analytics, expect_home, go_to, import_dataset, log_in, new_partner,
                                  sales_csv, signed_in)
-from support.portal import totp
+from support.logins import totp
 
 
 def invite(page, username):

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from support.fresh import new_partner, wait_healthy
-from support.portal import login
+from support.logins import login
 from support.summary import note
 from support.traffic import Traffic
 from support.uploads import form_errors, internal_catalog, small_csv, stored_state, upload

@@ -13,18 +13,18 @@ import time
 
 import pytest
 import requests
-from portal_probe.replica import PEERS_FILE
+from portal_probe.replica import DRAIN_FILE, PEERS_FILE
 
 from support.clients import replica_by_address, replicas_serving
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.stack import ROOT
 from support.streamlit_session import StreamlitSession
 
 HEALTH = "/app/_stcore/health"
 DRAIN_SECONDS = 90  # under the notice's few minutes: the tabs are told at once
 COOLDOWN_SECONDS = 20
-# The probe's session mark, low enough that three sessions are load (ops/autoscale, like
-# ops/status, lets the environment override the settings file's thresholds).
+# The probe's session mark for ops/autoscale, low enough that three sessions are load
+# (ops/autoscale lets the environment override the settings file's thresholds).
 SESSIONS_MARK = "2"
 NOTICE = "This analytics server is being retired"
 
@@ -55,13 +55,15 @@ def partner(stack):
 def test_sessions_from_one_address_make_the_advice_say_more_replicas_will_not_spread_them(stack, partner):
     if stack.setting("STREAMLIT_ROUTING", "consistent") == "user":
         pytest.skip("routing by user spreads one address's people: nothing to advise")
-    tabs = [open_session(stack, cookie) for cookie in partner[:3]]
+    # One more tab than a replica should hold, all from the host's one address, as the people of
+    # one partner behind a NAT; the stack's own mark, since ops/status reads django's settings.
+    mark = int(stack.setting("STREAMLIT_SESSIONS_PER_REPLICA", "10"))
+    tabs = [open_session(stack, partner[number % len(partner)]) for number in range(mark + 1)]
     try:
         def advice():
             for tab in tabs:
                 tab.rerun()
-            result = subprocess.run([str(ROOT / "ops" / "status"), "--json"], capture_output=True, text=True,
-                                    env=ops_env(stack, STREAMLIT_SESSIONS_PER_REPLICA=SESSIONS_MARK), timeout=60)
+            result = stack.ops("status", "--json")
             assert result.returncode == 0, result.stderr
             (streamlit,) = [a for a in json.loads(result.stdout)["advice"] if a["service"] == "streamlit"]
             return "from one client address" in streamlit["recommendation"] and streamlit["recommendation"]
@@ -129,13 +131,18 @@ def open_session(stack, cookie):
     return session
 
 
-def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working(stack, people):
+def two_replicas_and_a_user_of_the_second(stack, people):
+    """(first, second, {cookie: replica}, a cookie routed to the second) on two replicas."""
     scale(stack, 2)
     first, second = stack.container_names("streamlit")
     placement = {cookie: replica_of(stack, cookie) for cookie in people}
     on_second = [cookie for cookie, replica in placement.items() if replica == second]
     assert on_second, f"none of {len(people)} users is routed to {second}: {placement.values()}"
-    user = on_second[0]
+    return first, second, placement, on_second[0]
+
+
+def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working(stack, people):
+    first, second, _, user = two_replicas_and_a_user_of_the_second(stack, people)
     staying = open_session(stack, user)
     try:
         stack.wait_until(f"{second} to count the open session", lambda: sessions_on(second) == 1, timeout=10)
@@ -167,6 +174,43 @@ def test_a_draining_replica_gets_no_new_session_while_its_open_one_keeps_working
     finally:
         staying.close()
 
+
+
+def answers(url):
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.ConnectionError:  # a port that does not listen yet
+        return False
+
+
+def served(stack, path, cookie):
+    """(status, replica) of one request to `path` as this user, from nginx's log."""
+    marker = secrets.token_hex(6)
+    reply = requests.get(f"{stack.url}{path}?t={marker}", cookies={"sessionid": cookie}, timeout=10)
+    replicas = stack.wait_until("nginx to log the request", lambda: replicas_serving(
+        stack, marker, replica_by_address(stack)), timeout=10)
+    return reply.status_code, replicas[-1]
+
+
+def test_a_draining_replica_gets_no_new_partner_after_an_nginx_restart_and_its_downloads_still_reach_it(stack, people):
+    first, second, placement, user = two_replicas_and_a_user_of_the_second(stack, people)
+    (nginx,) = stack.container_names("nginx")
+    # What ops/scale does to retire a replica: its stop time, in its own /tmp.
+    subprocess.run(["docker", "exec", second, "sh", "-c", f"echo {int(time.time()) + 600} > {DRAIN_FILE}"], check=True)
+    try:
+        subprocess.run(["docker", "restart", nginx], check=True, capture_output=True)
+        stack.wait_until("nginx to answer after its restart", lambda: answers(f"{stack.url}/healthz"), timeout=60)
+        # nginx learnt the drain from the replica itself, not from a file of its own it lost.
+        assert replica_of(stack, user) == first
+        assert all(replica_of(stack, cookie) == replica for cookie, replica in placement.items() if replica == first)
+        # A file the partner's session handed out is asked of that session's replica (unknown
+        # here: the replica's own 404), not of the replica new pages go to.
+        status, replica = served(stack, "/app/media/0123456789abcdef0123456789abcdef.csv", user)
+        assert (status, replica) == (404, second)
+    finally:
+        subprocess.run(["docker", "exec", second, "rm", "-f", str(DRAIN_FILE)], check=True)
+        subprocess.run(["docker", "exec", nginx, "/opt/nginx/reload"], capture_output=True)
+    stack.wait_until(f"{second} to take its users again", lambda: replica_of(stack, user) == second, timeout=30)
 
 def autoscale_once(stack):
     result = subprocess.run([str(ROOT / "ops" / "autoscale"), "--once"],

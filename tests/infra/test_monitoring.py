@@ -4,7 +4,7 @@ import json
 import re
 import subprocess
 
-from support.portal import create_partner_user, create_staff_user, login
+from support.logins import create_partner_user, create_staff_user, login
 
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 DEFAULT_LIMITS = {"nginx": ("0.5", "256m"), "django": ("1.0", "1g"), "streamlit": ("1.0", "2g")}
@@ -32,16 +32,18 @@ def health_of(stack, container):
 def test_ops_status_lists_every_container_with_real_figures_within_its_limits(stack):
     expected = {row["Name"] for row in stack.containers()}
 
-    def every_container_reported():
+    def every_container_reported_healthy():
         report = status(stack)
-        return report if all(row["memory_bytes"] for row in report["containers"]) else None
+        # A container removed earlier (a scale-down) stays listed as stale for a day; one an
+        # earlier test restarted reports unhealthy until its server answers again.
+        fresh = {row["container"]: row for row in report["containers"] if row["health"] != "stale"}
+        healthy = set(fresh) == expected and all(row["health"] == "healthy" for row in fresh.values())
+        return (report, fresh) if healthy else None
 
-    report = stack.wait_until("a snapshot from every container", every_container_reported, timeout=60)
-    rows = {row["container"]: row for row in report["containers"]}
-    assert set(rows) == expected
+    report, rows = stack.wait_until("a fresh, healthy snapshot from every container",
+                                    every_container_reported_healthy, timeout=120)
     for name, row in rows.items():
         cpus, memory_limit = configured_limits(stack, row["service"])
-        assert row["health"] == "healthy", row
         assert row["cpu_quota_cores"] == cpus, row
         assert row["memory_limit_bytes"] == memory_limit, row
         assert 0 < row["memory_bytes"] < memory_limit, row
@@ -57,7 +59,9 @@ def test_ops_status_prints_a_table_and_a_recommendation(stack):
     for name in stack.container_names("streamlit"):
         assert name in result.stdout
     summary = r"(1 replica at .*|\d+ replicas, \d+ sessions; the busiest at .*)"
-    assert re.search(rf"^streamlit: {summary}: (enough|scale to \d+|see the warnings)", result.stdout, re.M), result.stdout
+    # A replica troubled in the last minutes (an earlier test restarted one) keeps it from "enough".
+    actions = r"(enough|scale to \d+|see the warnings|.* was .* in the last minutes)"
+    assert re.search(rf"^streamlit: {summary}: {actions}", result.stdout, re.M), result.stdout
     zone = stack.setting("PORTAL_TIME_ZONE", "Asia/Seoul")
     assert re.match(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \({re.escape(zone)}\);", result.stdout), result.stdout
 

@@ -4,7 +4,7 @@ import io
 import pytest
 import requests
 
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.streamlit_session import StreamlitSession
 
 

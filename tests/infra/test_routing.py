@@ -7,7 +7,7 @@ import pytest
 
 from support.clients import (FrontClients, front_subnet, replica_by_address, replicas_serving,
                              same_block_addresses, spread_addresses)
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.streamlit_session import StreamlitSession
 
 HEALTH = "/app/_stcore/health"

@@ -7,7 +7,7 @@ import ssl
 import pytest
 import requests
 
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 
 
 def free_port():

@@ -1,5 +1,5 @@
 """What lives in the volumes outlives the containers. Runs last: it takes the stack down and up."""
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 
 
 def test_what_is_in_the_database_survives_down_and_up(stack):

@@ -7,7 +7,7 @@ import requests
 
 from support.fresh import new_partner
 from support.front import front_clients, login_attempts
-from support.portal import create_partner_user, create_staff_user, login
+from support.logins import create_partner_user, create_staff_user, login
 from support.raw_http import send
 from support.summary import count
 from support.uploads import get_from_back_network, internal_catalog, small_csv, upload

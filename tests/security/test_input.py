@@ -11,7 +11,7 @@ import pytest
 from support.fresh import new_partner
 from support.front import front_clients, login_attempts
 from support.markdown import text_problems
-from support.portal import create_staff_user, login
+from support.logins import create_staff_user, login
 from support.streamlit_session import StreamlitSession
 from support.summary import count
 from support.uploads import form_errors, get_from_back_network, internal_catalog, small_csv, stored_state, upload

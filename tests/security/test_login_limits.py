@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from support.front import LOCKED, form_posts, front_clients, login_attempts
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 from support.summary import count
 
 BAD_INPUTS = "bad inputs tried"

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from support.fresh import new_partner
-from support.portal import create_staff_user, login
+from support.logins import create_staff_user, login
 from support.streamlit_session import StreamlitSession
 from support.uploads import small_csv, upload
 

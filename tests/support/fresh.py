@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import requests
 
-from support.portal import create_partner_user, login
+from support.logins import create_partner_user, login
 
 SERVICES = ("nginx", "django", "streamlit")
 

@@ -1,6 +1,6 @@
 """Figures the stack tests report at the end of a pytest run: requests sent and lost per fault,
-bad inputs tried. They are printed in the run's summary, not only in captured output, because
-the issue notes quote them.
+bad inputs tried. They are printed in the run's summary, not only in captured output, so that
+a run's log holds them whether the tests passed or not.
 """
 from collections import Counter
 

@@ -2,6 +2,6 @@
 ops/bench share, so that neither imports the other.
 
 - stack: the project's settings, its containers, docker compose and the ops scripts on it
-- portal: what a partner does in the portal (an account, a login)
+- logins: what a partner does in the portal (an account, a login)
 - streamlit_session: a Streamlit browser session without a browser
 """

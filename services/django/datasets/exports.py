@@ -11,17 +11,16 @@ refused before its first byte, with ExportRefused saying where and what to choos
 """
 import csv
 import datetime as dt
-import functools
 import io
 import re
 import tempfile
-import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import spreadsheets
 import xlsxwriter
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -32,10 +31,6 @@ from portal.formats import number
 
 from .reading import kind_of
 
-# A formula mark (ASCII or full-width: spreadsheets take both) after any white space, or a tab or
-# line break first: the same rule as the analytics' downloads (analytics/export.py).
-FORMULA_MARKS = "=+-@|＝＋－＠｜"
-_FORMULA = re.compile("^[\t\r\n]|^\\s*[" + re.escape(FORMULA_MARKS) + "]")
 # A plain signed number is not a formula; "-5" stays a number in the spreadsheet.
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 EXPORT_BATCH_ROWS = 10_000
@@ -56,23 +51,11 @@ FORMATS = {
     "xlsx": Format(".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
 DEFAULT_FORMAT = "csv"
-# A worksheet's bounds: rows (the header's included) and characters in one cell.
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_CELL_CHARS = 32_767
-# A workbook is written cell by cell before its first byte can be sent, and nginx waits 60 s for
-# an answer: some 200,000 cells go a second on a free core, a fifth of that on a busy host
-# (2,000,000 took 50 s on one).
-EXCEL_MAX_CELLS = 2_000_000
-# Excel shows 15 significant digits and rounds the rest away: a longer whole number (an account
-# or order number) goes in as text, digit for digit.
-EXCEL_EXACT_DIGITS = 15
-# Excel's dates start on 1900-01-01; an earlier one goes in as its ISO text.
-EXCEL_FIRST_DAY = dt.date(1900, 1, 1)
-# What file systems refuse in a name (Windows the most), and control characters.
-_UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
-_UNSAFE_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]+")
-_SHEET_NAME_ENDS = re.compile(r"^[\s']+|[\s']+$")
-EXCEL_SHEET_NAME_CHARS = 31
+# Excel's bounds, the analytics' too; nginx waits 60 s for a workbook's first byte, and
+# EXCEL_MAX_CELLS are written well within that. Named here as well, where tests lower them.
+EXCEL_MAX_ROWS = spreadsheets.EXCEL_MAX_ROWS
+EXCEL_MAX_CELL_CHARS = spreadsheets.EXCEL_MAX_CELL_CHARS
+EXCEL_MAX_CELLS = spreadsheets.EXCEL_MAX_CELLS
 
 
 class ExportRefused(Exception):
@@ -82,39 +65,9 @@ class ExportRefused(Exception):
 
 def defuse_formula(value):
     """The value, with an apostrophe in front if a spreadsheet would run it as a formula."""
-    if isinstance(value, str) and _FORMULA.search(value) and not _NUMBER.fullmatch(value.strip()):
+    if isinstance(value, str) and spreadsheets.runs_as_formula(value) and not _NUMBER.fullmatch(value.strip()):
         return "'" + value
     return value
-
-
-@functools.cache
-def _cp949_gaps():
-    """A regular expression (RE2's syntax) matching any character that CP949 has no code for,
-    made from Python's own codec, which also encodes the file. CP949 holds nothing past U+FFFF."""
-    ranges, start = [], None
-    for code in range(0x10000):
-        try:
-            chr(code).encode("cp949")
-            fits = True
-        except UnicodeEncodeError:
-            fits = False
-        if fits and start is None:
-            start = code
-        elif not fits and start is not None:
-            ranges.append((start, code - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0xFFFF))
-    return "[^" + "".join(rf"\x{{{low:X}}}-\x{{{high:X}}}" for low, high in ranges) + "]"
-
-
-def _not_in_cp949(text):
-    for character in text:
-        try:
-            character.encode("cp949")
-        except UnicodeEncodeError:
-            return character
-    return None
 
 
 def _cp949_refused(character, **where):
@@ -137,13 +90,13 @@ def _cp949_refused(character, **where):
 def _check_cp949(parquet):
     """Raises ExportRefused at the first column name or cell that CP949 cannot hold."""
     for name in parquet.schema_arrow.names:
-        character = _not_in_cp949(name)
+        character = spreadsheets.not_in_cp949(name)
         if character:
             raise _cp949_refused(character, column=name)
-    found = _first_text_cell(parquet, lambda column: pc.match_substring_regex(column, _cp949_gaps()))
+    found = _first_text_cell(parquet, lambda column: pc.match_substring_regex(column, spreadsheets.cp949_gaps()))
     if found:
         row, column, value = found
-        raise _cp949_refused(_not_in_cp949(value), column=column, row=number(row))
+        raise _cp949_refused(spreadsheets.not_in_cp949(value), column=column, row=number(row))
 
 
 def _first_text_cell(parquet, test):
@@ -246,17 +199,8 @@ def xlsx_file(path, sheet_name, scratch):
 
 
 def _write_xlsx(parquet, sheet_name, out, rows_dir):
-    workbook = xlsxwriter.Workbook(out, {
-        "constant_memory": True,
-        "tmpdir": rows_dir,
-        # Only write() reads these, and only typed writes are made here; set all the same, so that
-        # no text ever turns into a formula, a link or a number.
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "nan_inf_to_errors": True,
-    })
-    sheet = workbook.add_worksheet(_sheet_name(sheet_name))
+    workbook = xlsxwriter.Workbook(out, spreadsheets.workbook_options(rows_dir))
+    sheet = workbook.add_worksheet(spreadsheets.sheet_name(sheet_name))
     header = workbook.add_format({"bold": True})
     header_text = workbook.add_format({"bold": True, "quote_prefix": True})
     text = workbook.add_format({"quote_prefix": True})
@@ -267,7 +211,7 @@ def _write_xlsx(parquet, sheet_name, out, rows_dir):
         "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
     }
     for index, (name, kind) in enumerate(zip(names, kinds)):
-        sheet.set_column(index, index, _width(name, kind))
+        sheet.set_column(index, index, spreadsheets.column_width(name, {"date": 11, "datetime": 20}.get(kind, 9)))
         sheet.write_string(0, index, name, header_text if defuse_formula(name) != name else header)
     sheet.freeze_panes(1, 0)
     writers = [_cell_writer(sheet, kind, formats.get(kind), text) for kind in kinds]
@@ -289,7 +233,7 @@ def _cell_writer(sheet, kind, cell_format, text_format):
         return sheet.write_boolean
     if kind == "integer":
         def whole(row, column, value):
-            if len(str(abs(value))) > EXCEL_EXACT_DIGITS:
+            if spreadsheets.too_long_for_excel(value):
                 return sheet.write_string(row, column, str(value))
             return sheet.write_number(row, column, value)
         return whole
@@ -300,7 +244,7 @@ def _cell_writer(sheet, kind, cell_format, text_format):
             if isinstance(value, dt.datetime) and value.tzinfo is not None:
                 # Excel has no time zones: a moment is written as the portal shows it, in its zone.
                 value = timezone.localtime(value).replace(tzinfo=None)
-            if (value.date() if isinstance(value, dt.datetime) else value) < EXCEL_FIRST_DAY:
+            if spreadsheets.before_excel_dates(value):
                 return sheet.write_string(row, column, value.isoformat())
             return sheet.write_datetime(row, column, value, cell_format)
         return moment
@@ -312,14 +256,6 @@ def _cell_writer(sheet, kind, cell_format, text_format):
     return words
 
 
-def _width(name, kind):
-    """A column's width in characters: dates fit whole (Excel shows ### for a date that does not),
-    and the header fits, a wide (Hangul) character counting as two."""
-    wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in name)
-    least = {"date": 11, "datetime": 20}.get(kind, 9)
-    return max(least, min(50, wide + 2))
-
-
 def _python_values(column):
     """A column's values as Python objects. Nanosecond timestamps are cut to microseconds, what
     Python's datetime holds: pyarrow gives them only as pandas' Timestamps, and the image has no
@@ -329,18 +265,8 @@ def _python_values(column):
     return column.to_pylist()
 
 
-def _sheet_name(name):
-    """The dataset's name as Excel takes a sheet's: no [ ] : * ? / \\, at most 31 characters."""
-    # Cut first, then trimmed: Excel refuses a sheet name that begins or ends with an apostrophe.
-    cleaned = _SHEET_NAME_ENDS.sub("", _UNSAFE_IN_SHEET_NAMES.sub(" ", name)[:EXCEL_SHEET_NAME_CHARS])
-    return cleaned or "data"
-
-
 def download_name(name, suffix):
-    """The dataset's name as a file name, Hangul kept: only what file systems refuse goes."""
-    cleaned = _UNSAFE_IN_NAMES.sub(" ", name)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .")
-    return (cleaned or "dataset") + suffix
+    return spreadsheets.file_name(name, suffix)
 
 
 def attachment(filename):

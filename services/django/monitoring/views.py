@@ -6,13 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
-from portal_probe import language as probe_language
-from portal_probe.advice import Thresholds, advise, latest_by_service
 
-from . import charts, history
-from .readings import current, read_folder, stale_after
+from . import history, load_charts, overview
 
 # The page asks for itself again through the Refresh header: no script for a CSP to forbid.
 REFRESH_SECONDS = 30
@@ -29,39 +26,20 @@ def status(request):
         raise PermissionDenied(gettext("The ops status page is for the portal's staff."))
     now = timezone.now()
     tz = timezone.get_current_timezone()
-    thresholds = Thresholds.from_env()
+    load = overview.load_now(now)
+    thresholds, containers, lines = load.thresholds, load.containers, load.lines
 
-    readings, malformed = read_folder(settings.PROBE_REPORT_DIR)
-    containers = current(readings, now)
-    # A service whose containers all went stale stays in the advice, which then says so.
-    by_service = {row.reading.service: [] for row in containers}
-    by_service.update(latest_by_service([reading.snapshot for reading in readings], newer_than=now - stale_after()))
-    lines = history.last_day(now)
-    advice = advise(by_service, thresholds, recent=history.recent_trouble(lines, thresholds, now, tz))
-    # The probe's sentences, in the page's language from the probe's own catalog.
-    probe_words = probe_language.translations(get_language()).gettext
-    warnings = [
-        gettext("{container}: no snapshot for {age}: the container is gone or its reporter stopped").format(
-            container=row.reading.container, age=_age(row.age)
-        )
-        for row in containers
-        if row.stale
-    ]
-    warnings += [warning.in_language(probe_words) for service in advice for warning in service.warnings]
-    unreadable = gettext("{name}: unreadable snapshot: {problem}")
-    warnings += [unreadable.format(name=name, problem=problem) for name, problem in malformed]
-
-    drawn = {"now": now, "tz": tz, "colour_of": charts.colours([line.container for line in lines])}
+    drawn = {"now": now, "tz": tz, "colour_of": load_charts.colours([line.container for line in lines])}
     unlimited = [line.container for line in lines if all(value is None for value in line.memory_percent)]
     context = {
         "rows": [_row(row, thresholds) for row in containers],
         "latency": _latency(containers),
-        "advice": advice,
-        "recommendations": [service.recommendation.in_language(probe_words) for service in advice],
-        "warnings": warnings,
+        "advice": load.advice,
+        "recommendations": load.recommendations,
+        "warnings": load.warnings,
         "crossings": history.crossings(lines, thresholds, tz),
         "charts": [
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("CPU, % of quota"),
                 lines,
@@ -69,7 +47,7 @@ def status(request):
                 level=thresholds.cpu_warn_percent,
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 # xgettext:no-python-format
                 gettext("Memory, % of limit"),
                 lines,
@@ -80,7 +58,7 @@ def status(request):
                 else "",
                 **drawn,
             ),
-            charts.chart(
+            load_charts.chart(
                 gettext("Streamlit sessions"),
                 [line for line in lines if line.service == "streamlit"],
                 lambda line: line.sessions,
@@ -139,7 +117,7 @@ def _row(row, thresholds):
     elif reading.memory_limit_bytes is None:
         memory, memory_of = filesizeformat(reading.memory_bytes), gettext("no limit")
     else:
-        memory = charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
+        memory = load_charts.percent(percent) if percent is not None else filesizeformat(reading.memory_bytes)
         memory_of = gettext("{used} of {limit}").format(
             used=filesizeformat(reading.memory_bytes), limit=filesizeformat(reading.memory_limit_bytes)
         )
@@ -150,7 +128,7 @@ def _row(row, thresholds):
         stale=row.stale,
         health=health,
         age=_age(row.age),
-        cpu=charts.percent(reading.cpu_percent),
+        cpu=load_charts.percent(reading.cpu_percent),
         cpu_of=cpu_of,
         cpu_over=reading.cpu_percent > thresholds.cpu_warn_percent,
         memory=memory,
@@ -170,11 +148,10 @@ class Route:
 
 def _latency(containers):
     """nginx's request times over its window (all, then per route), from its newest snapshot."""
-    nginx = [row for row in containers if row.reading.service == "nginx" and row.reading.latency]
-    if not nginx:
+    found = overview.nginx_latency(containers)
+    if found is None:
         return None
-    row = max(nginx, key=lambda row: row.reading.time)
-    latency = row.reading.latency
+    row, latency = found
     routes = latency.get("routes") if isinstance(latency.get("routes"), dict) else {}
     named = [(gettext("all"), latency)] + sorted(item for item in routes.items() if isinstance(item[1], dict))
     return {
@@ -199,16 +176,8 @@ def _ms(value):
 
 
 def _age_seconds(value):
-    return _age_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
+    return overview.age_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "—"
 
 
 def _age(delta):
-    return _age_text(delta.total_seconds())
-
-
-def _age_text(seconds):
-    if seconds < 90:
-        return gettext("{n} s").format(n=f"{seconds:.0f}")
-    if seconds < 90 * 60:
-        return gettext("{n} min").format(n=f"{seconds / 60:.0f}")
-    return gettext("{n} h").format(n=f"{seconds / 3600:.0f}")
+    return overview.age_text(delta.total_seconds())

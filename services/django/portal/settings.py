@@ -1,31 +1,41 @@
 """Settings of the portal, all read from the environment here and nowhere else (12-factor).
 
-compose.yaml passes the values from `.env`; `.env.example` documents each one.
+compose.yaml passes the values from `.env`; the schema every service reads through
+(envsettings) holds each setting's default and rule, and `.env.example` documents each one.
 """
 import importlib.util
 import tempfile
 from pathlib import Path
 
+import envsettings
 from django.core.exceptions import ImproperlyConfigured
+from envsettings import Flag
 
-from . import env
+
+def setting(name, **given):
+    """envsettings.read, with the error Django gives for settings."""
+    try:
+        return envsettings.read(name, **given)
+    except envsettings.SettingError as error:
+        raise ImproperlyConfigured(str(error)) from None
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env.boolean("DJANGO_DEBUG", default=False)
+DEBUG = setting("DJANGO_DEBUG", default="false", rule=Flag())
 
 # The example value and an empty one are refused in production: a known key forges sessions.
-SECRET_KEY = env.string("DJANGO_SECRET_KEY", default="" if not DEBUG else "dev-only-insecure-key")
+SECRET_KEY = setting("DJANGO_SECRET_KEY", default="dev-only-insecure-key-never-for-partners" if DEBUG else "")
 if not DEBUG and (not SECRET_KEY or SECRET_KEY.startswith("change-me")):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is empty or the example value; ops/up generates one in .env")
 
 # Streamlit's key to the internal API; an empty token never authenticates.
-INTERNAL_API_TOKEN = env.string("INTERNAL_API_TOKEN", default="" if DEBUG else None)
-if not DEBUG and INTERNAL_API_TOKEN.startswith("change-me"):
-    raise ImproperlyConfigured("INTERNAL_API_TOKEN is the example value; ops/up generates one in .env")
+INTERNAL_API_TOKEN = setting("INTERNAL_API_TOKEN")
+if not DEBUG and (not INTERNAL_API_TOKEN or INTERNAL_API_TOKEN.startswith("change-me")):
+    raise ImproperlyConfigured("INTERNAL_API_TOKEN is empty or the example value; ops/up generates one in .env")
 
 # localhost is always allowed: the container's own health probe asks for it.
-ALLOWED_HOSTS = env.string_list("DJANGO_ALLOWED_HOSTS", default="localhost,127.0.0.1") + ["localhost"]
+ALLOWED_HOSTS = setting("DJANGO_ALLOWED_HOSTS") + ["localhost"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -95,7 +105,7 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env.string("DJANGO_DB_PATH", default=str(BASE_DIR / "db.sqlite3")),
+        "NAME": setting("DJANGO_DB_PATH", default=str(BASE_DIR / "db.sqlite3")),
         "OPTIONS": {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
             "transaction_mode": "IMMEDIATE",
@@ -110,7 +120,7 @@ DATABASES = {
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": env.string("DJANGO_CACHE_DIR", default=str(Path(tempfile.gettempdir()) / "portal-cache")),
+        "LOCATION": setting("DJANGO_CACHE_DIR", default=str(Path(tempfile.gettempdir()) / "portal-cache")),
         "TIMEOUT": 3600,
         # The default of 300 entries would cull the per-user entries once a few hundred users are in.
         "OPTIONS": {"MAX_ENTRIES": 10000},
@@ -123,8 +133,8 @@ CACHES = {
 SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
 # A session ends this long after its last request, or after its sign-in, whichever comes first.
-SESSION_IDLE_MINUTES = env.integer("SESSION_IDLE_MINUTES", default=60, minimum=1)
-SESSION_MAX_HOURS = env.integer("SESSION_MAX_HOURS", default=12, minimum=1)
+SESSION_IDLE_MINUTES = setting("SESSION_IDLE_MINUTES")
+SESSION_MAX_HOURS = setting("SESSION_MAX_HOURS")
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 LOGIN_URL = "login"
@@ -133,36 +143,36 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Passwords checked per username and per client address within LOGIN_LOCKOUT_SECONDS; further
 # attempts in that window are refused unchecked (accounts.lockout).
-LOGIN_FAIL_LIMIT = env.integer("LOGIN_FAIL_LIMIT", default=5, minimum=1)
-LOGIN_LOCKOUT_SECONDS = env.integer("LOGIN_LOCKOUT_SECONDS", default=300, minimum=1)
+LOGIN_FAIL_LIMIT = setting("LOGIN_FAIL_LIMIT")
+LOGIN_LOCKOUT_SECONDS = setting("LOGIN_LOCKOUT_SECONDS")
 
 # Invitations and password resets are one-time links (accounts.links): Django's reset tokens,
 # which stop working once the password is set with them, and expire after this long.
-INVITE_LINK_HOURS = env.integer("INVITE_LINK_HOURS", default=72, minimum=1)
+INVITE_LINK_HOURS = setting("INVITE_LINK_HOURS")
 PASSWORD_RESET_TIMEOUT = INVITE_LINK_HOURS * 3600
 # The portal's address as partners type it: links printed or mailed by the management commands,
 # which have no request to take it from, start with it. Pages use the address the browser used.
-PORTAL_URL = env.string("PORTAL_URL", default="").rstrip("/")
+PORTAL_URL = setting("PORTAL_URL").rstrip("/")
 if PORTAL_URL and not PORTAL_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"PORTAL_URL needs a scheme, like https://portal.example.com, got {PORTAL_URL!r}")
 
 # Mail goes out only when EMAIL_HOST is set: then invitations and reset links are also e-mailed,
 # and the login page offers "Forgot your password?". Without it, a partner's admin hands links over.
-EMAIL_HOST = env.string("EMAIL_HOST", default="")
+EMAIL_HOST = setting("EMAIL_HOST")
 EMAIL_ENABLED = bool(EMAIL_HOST)
-EMAIL_PORT = env.integer("EMAIL_PORT", default=587, minimum=1)
-EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+EMAIL_PORT = setting("EMAIL_PORT")
+EMAIL_HOST_USER = setting("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = setting("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = setting("EMAIL_USE_TLS")
 # A mail server that does not answer must not hold a Gunicorn worker for long.
 EMAIL_TIMEOUT = 20
-DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="")
+DEFAULT_FROM_EMAIL = setting("DEFAULT_FROM_EMAIL")
 if EMAIL_ENABLED and not DEFAULT_FROM_EMAIL:
     raise ImproperlyConfigured("EMAIL_HOST is set: set DEFAULT_FROM_EMAIL, the address mail comes from, too")
 
 # The second factor (accounts.second_factor): staff always need one; a partner's people when
 # their partner requires it, or everybody's when this is on.
-PORTAL_REQUIRE_MFA = env.boolean("PORTAL_REQUIRE_MFA", default=False)
+PORTAL_REQUIRE_MFA = setting("PORTAL_REQUIRE_MFA")
 # The name authenticator apps show beside the account.
 OTP_TOTP_ISSUER = "Partner portal"
 # Wrong codes count in the login lockout, atomically across workers; django-otp's own
@@ -171,7 +181,7 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 
 # Audit events (audit.trail) older than this are removed.
-AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", default=365, minimum=1)
+AUDIT_RETENTION_DAYS = setting("AUDIT_RETENTION_DAYS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -183,16 +193,16 @@ AUTH_PASSWORD_VALIDATORS = [
 # Korean and English. A user's language is decided by accounts.language: the choice saved on the
 # account, then the browser's, then PORTAL_LANGUAGE; the analytics learn it from Django.
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
-LANGUAGE_CODE = env.choice("PORTAL_LANGUAGE", [code for code, _ in LANGUAGES], default="ko")
+LANGUAGE_CODE = setting("PORTAL_LANGUAGE")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 # Stored in UTC, shown in PORTAL_TIME_ZONE.
-TIME_ZONE = env.time_zone("PORTAL_TIME_ZONE", default="Asia/Seoul")
+TIME_ZONE = setting("PORTAL_TIME_ZONE")
 USE_TZ = True
 
 STATIC_URL = "/static/"
 # nginx serves this folder (the static volume) itself; Django only fills it at start.
-STATIC_ROOT = env.string("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATIC_ROOT = setting("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Hashed file names: nginx can let browsers keep static files for good.
@@ -204,31 +214,31 @@ STORAGES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Datasets are stored as Parquet under DATASETS_DIR/<partner slug>/; Streamlit mounts it read-only.
-DATASETS_DIR = Path(env.string("DATASETS_DIR", default="/datasets"))
-UPLOAD_MAX_MB = env.integer("UPLOAD_MAX_MB", default=50, minimum=1)
+DATASETS_DIR = Path(setting("DATASETS_DIR", default="/datasets"))
+UPLOAD_MAX_MB = setting("UPLOAD_MAX_MB")
 # Every uploaded file streams to disk, into a folder on a volume of its own: never into a worker's
 # memory, nor into /tmp, whose tmpfs counts against the container's memory limit. The ingest child
 # reads it there by its path. Form fields beside a file are small; nginx refuses bodies over
 # UPLOAD_MAX_MB first.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = env.string("DJANGO_UPLOAD_DIR", default=tempfile.gettempdir())
+FILE_UPLOAD_TEMP_DIR = setting("DJANGO_UPLOAD_DIR", default=tempfile.gettempdir())
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Bounds on every dataset, checked while a file is read (datasets.reading), in uploads and in
 # importdataset; the analytics check stored files against the same variables.
-DATASET_MAX_COLUMNS = env.integer("DATASET_MAX_COLUMNS", default=500, minimum=1)
-DATASET_MAX_ROWS = env.integer("DATASET_MAX_ROWS", default=5_000_000, minimum=1)
-DATASET_MAX_CELL_BYTES = env.integer("DATASET_MAX_CELL_BYTES", default=65536, minimum=1)
-DATASET_MAX_MEMORY_MB = env.integer("DATASET_MAX_MEMORY_MB", default=128, minimum=1)
+DATASET_MAX_COLUMNS = setting("DATASET_MAX_COLUMNS")
+DATASET_MAX_ROWS = setting("DATASET_MAX_ROWS")
+DATASET_MAX_CELL_BYTES = setting("DATASET_MAX_CELL_BYTES")
+DATASET_MAX_MEMORY_MB = setting("DATASET_MAX_MEMORY_MB")
 # The memory of the child process that reads one upload (datasets.ingest; at most two at once).
-DATASET_INGEST_MEMORY_MB = env.integer("DATASET_INGEST_MEMORY_MB", default=320, minimum=64)
+DATASET_INGEST_MEMORY_MB = setting("DATASET_INGEST_MEMORY_MB")
 # Earlier files of each dataset kept for download and restore when a new version replaces one
 # (datasets.versions); 0 keeps none.
-DATASET_VERSIONS_KEPT = env.integer("DATASET_VERSIONS_KEPT", default=5, minimum=0)
+DATASET_VERSIONS_KEPT = setting("DATASET_VERSIONS_KEPT")
 
 # The probes' load snapshots (a volume every container writes) and how often they come; the ops
 # page and `recordload` read them. The probe reads the same variables with the same defaults.
-PROBE_REPORT_DIR = Path(env.string("PROBE_REPORT_DIR", default="/var/lib/portal-probe"))
-PROBE_INTERVAL = env.integer("PROBE_INTERVAL", default=15, minimum=1)
+PROBE_REPORT_DIR = Path(setting("PROBE_REPORT_DIR", default="/var/lib/portal-probe"))
+PROBE_INTERVAL = setting("PROBE_INTERVAL")
 
 # nginx is the only client; it sets X-Forwarded-Proto, so Django knows when the browser used TLS.
 USE_X_FORWARDED_HOST = False
@@ -236,7 +246,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # nginx may listen on a port other than 443, and then the browser's Origin names it: list such
 # origins (scheme://host:port) or CSRF refuses every form post.
-CSRF_TRUSTED_ORIGINS = env.string_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = setting("DJANGO_CSRF_TRUSTED_ORIGINS")
 for origin in CSRF_TRUSTED_ORIGINS:
     if not origin.startswith(("http://", "https://")):
         raise ImproperlyConfigured(f"DJANGO_CSRF_TRUSTED_ORIGINS entries need a scheme, got {origin!r}")
@@ -244,10 +254,10 @@ for origin in CSRF_TRUSTED_ORIGINS:
 # With TLS on, cookies never travel over plain HTTP and browsers are told to stay on HTTPS.
 # HSTS applies to every port of the host, so plain HTTP on another port stops working for
 # browsers that saw it: start short and lengthen once TLS is known to work.
-TLS_ENABLED = env.boolean("TLS_ENABLED", default=False)
+TLS_ENABLED = setting("TLS_ENABLED", default="false", rule=Flag())
 SESSION_COOKIE_SECURE = TLS_ENABLED
 CSRF_COOKIE_SECURE = TLS_ENABLED
-SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", default=3600, minimum=0) if TLS_ENABLED else 0
+SECURE_HSTS_SECONDS = setting("DJANGO_HSTS_SECONDS") if TLS_ENABLED else 0
 
 LOGGING = {
     "version": 1,

@@ -10,9 +10,9 @@ import os
 import tempfile
 
 STAND_INS = {
-    "DJANGO_SECRET_KEY": "unit-tests-only-not-a-secret",
+    "DJANGO_SECRET_KEY": "unit-tests-only-not-a-secret-at-all",
     "DJANGO_DEBUG": "false",
-    "INTERNAL_API_TOKEN": "unit-tests-internal-token",
+    "INTERNAL_API_TOKEN": "unit-tests-internal-token-not-a-secret",
     # Each test points DATASETS_DIR at a folder of its own; this only keeps stray writes out of the repository.
     "DATASETS_DIR": os.path.join(tempfile.gettempdir(), "portal-test-datasets"),
 }

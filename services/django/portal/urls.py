@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from accounts import api as account_api
 from accounts.forms import AdminLoginForm
 from audit import views as audit_views
 from datasets import api, views as dataset_views
+from monitoring import api as monitoring_api
 from partners import views as partner_views
 
 from . import health
@@ -34,6 +35,9 @@ urlpatterns = [
     path("auth/check", partner_views.auth_check, name="auth_check"),
     # Reached from the back network only; nginx answers 404 for /internal/.
     path("internal/partners/<slug:slug>/datasets", api.partner_datasets, name="internal_partner_datasets"),
+    re_path(r"^internal/partners/(?P<slug>[-\w]+)/datasets/(?P<sha256>[0-9a-f]{64})$", api.dataset_file,
+            name="internal_dataset_file"),
+    path("internal/load", monitoring_api.store_snapshot, name="internal_load"),
     path("internal/sessions/<str:ticket>", account_api.session_state, name="internal_session_state"),
     path("internal/sessions/<str:ticket>/language", account_api.session_language, name="internal_session_language"),
     path("internal/sessions/<str:ticket>/events", account_api.session_event, name="internal_session_event"),

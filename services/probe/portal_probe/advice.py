@@ -37,27 +37,26 @@ from datetime import datetime
 from statistics import mean
 
 from portal_probe.language import Said
-from portal_probe.settings import env_number
+import envsettings
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    mem_warn_percent: float = 80.0
-    cpu_warn_percent: float = 85.0
-    sessions_per_replica: int = 10
-    gunicorn_workers: int = 4
-    routing: str = "consistent"  # STREAMLIT_ROUTING: what keeps a session on its replica
+    mem_warn_percent: float = envsettings.default("PROBE_MEM_WARN")
+    cpu_warn_percent: float = envsettings.default("PROBE_CPU_WARN")
+    sessions_per_replica: int = envsettings.default("STREAMLIT_SESSIONS_PER_REPLICA")
+    gunicorn_workers: int = envsettings.default("GUNICORN_WORKERS")
+    # What keeps a session on its replica.
+    routing: str = envsettings.default("STREAMLIT_ROUTING")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Thresholds":
         return cls(
-            mem_warn_percent=env_number(environ, "PROBE_MEM_WARN", cls.mem_warn_percent),
-            cpu_warn_percent=env_number(environ, "PROBE_CPU_WARN", cls.cpu_warn_percent),
-            sessions_per_replica=int(
-                env_number(environ, "STREAMLIT_SESSIONS_PER_REPLICA", cls.sessions_per_replica, integer=True)
-            ),
-            gunicorn_workers=int(env_number(environ, "GUNICORN_WORKERS", cls.gunicorn_workers, integer=True)),
-            routing=environ.get("STREAMLIT_ROUTING", "").strip() or cls.routing,
+            mem_warn_percent=envsettings.read("PROBE_MEM_WARN", environ),
+            cpu_warn_percent=envsettings.read("PROBE_CPU_WARN", environ),
+            sessions_per_replica=envsettings.read("STREAMLIT_SESSIONS_PER_REPLICA", environ),
+            gunicorn_workers=envsettings.read("GUNICORN_WORKERS", environ),
+            routing=envsettings.read("STREAMLIT_ROUTING", environ),
         )
 
 

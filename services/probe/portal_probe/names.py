@@ -1,11 +1,14 @@
-"""This container's compose name (project-streamlit-2), asked of Docker's DNS.
+"""This container's compose name (project-streamlit-2), or in a Swarm stack its task's service,
+slot and node (stack_streamlit.2@node3), asked of Docker's DNS.
 
 `gethostbyaddr` answers from /etc/hosts first, where Docker maps the container's own address to
 its id; the name ops know it by only comes from Docker's DNS server. So this asks that server
 directly: one PTR query over UDP, as `dig -x` would.
 """
 
+import os
 import random
+import re
 import socket
 import struct
 
@@ -81,12 +84,30 @@ def reverse_lookup(address: str, server: str | None, port: int = 53, timeout: fl
             return None
 
 
+SWARM_TASK_ID = re.compile(r"[a-z0-9]{25}")
+
+
+def name_from_dns(answer: str, node: str = "") -> str:
+    """Compose answers "project-streamlit-2.project_back": the first label is the container's
+    name. Swarm answers "stack_streamlit.2.<task id>.stack_back": service and slot name the task
+    (a replacement keeps them), and the node it runs on (PORTAL_NODE) tells it from a task of that
+    slot that ran elsewhere. A global service's task has the node's id for a slot: the service
+    and the node name it."""
+    labels = answer.split(".")
+    if len(labels) >= 3 and SWARM_TASK_ID.fullmatch(labels[2]):
+        if labels[1].isdigit():
+            name = f"{labels[0]}.{labels[1]}"
+        else:
+            name, node = labels[0], node or labels[1]
+        return f"{name}@{node}" if node else name
+    return labels[0]
+
+
 def container_name(hostname: str) -> str:
-    """The compose container name for this container, or `hostname` where DNS cannot tell."""
+    """This container's name as ops know it, or `hostname` where DNS cannot tell."""
     try:
         address = socket.gethostbyname(hostname)
     except OSError:
         return hostname
     name = reverse_lookup(address, nameserver())
-    # Docker answers "project-streamlit-2.project_back"; the first label is the container's name.
-    return name.split(".")[0] if name else hostname
+    return name_from_dns(name, os.environ.get("PORTAL_NODE", "").strip()) if name else hostname

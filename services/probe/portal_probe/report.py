@@ -1,7 +1,8 @@
 """Load snapshots: what the container uses against its own limits, kept as JSON for ops to read.
 
-Each container writes `<container name>.json` into the report folder; `ops/status` and Django's
-ops page read the folder and turn the snapshots into advice.
+Each container sends its snapshot to Django's internal API (PROBE_REPORT_URL), over the internal
+network from any node; Django keeps it as `<container name>.json` in its report folder, where
+`ops/status` and Django's ops page read it and turn the snapshots into advice.
 """
 
 import json
@@ -10,6 +11,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from typing import NoReturn
 from datetime import datetime, timezone
@@ -107,6 +109,10 @@ class Reporter:
         self.previous_cpu = sample_cpu(self.cgroup)
 
     def snapshot(self) -> dict:
+        if self.container == self.hostname:
+            # Docker's DNS may not know a container yet when it starts (a swarm task is added
+            # once it runs): ask again until it does, or every snapshot keeps the bare hostname.
+            self.container = container_name(self.hostname)
         table = self.read_table()
         health = run_check(self.service, self.settings, table, self.cgroup_root)
         waited = time.monotonic() - self.previous_cpu.monotonic_seconds
@@ -163,10 +169,26 @@ def load_snapshots(directory: Path) -> list[dict]:
     return snapshots
 
 
+def send_snapshot(snapshot: dict, url: str, token: str, timeout_s: float) -> None:
+    """POST the snapshot to Django's internal API; raises OSError when it is not taken."""
+    request = urllib.request.Request(
+        url, data=json.dumps(snapshot).encode(), method="POST",
+        # Host: the name Django answers the internal API under, whatever the service is called.
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Host": "localhost"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+        reply.read()
+
+
 def run_report_loop(reporter: Reporter, directory: Path, interval_s: float) -> NoReturn:
+    settings = reporter.settings
     while True:
         try:
-            write_snapshot(reporter.snapshot(), directory)
+            snapshot = reporter.snapshot()
+            if settings.report_url:
+                send_snapshot(snapshot, settings.report_url, settings.token, settings.timeout_s)
+            else:
+                write_snapshot(snapshot, directory)
         except Exception as error:  # one bad round must not end the history
             print(f"report: {reporter.service}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         time.sleep(interval_s)

@@ -6,7 +6,10 @@ only adds what the server must do before Streamlit's routes answer.
 import streamlit as st
 from starlette.middleware import Middleware
 
+from analytics.drain import DrainingHealth
 from analytics.media_guard import MediaGuard
 from analytics.peers import WebsocketPeers
 
-app = st.App("streamlit_app.py", middleware=[Middleware(WebsocketPeers), Middleware(MediaGuard)])
+app = st.App(
+    "streamlit_app.py", middleware=[Middleware(WebsocketPeers), Middleware(MediaGuard), Middleware(DrainingHealth)]
+)

@@ -72,3 +72,12 @@ def test_only_a_wheels_own_elf_libraries_are_stripped(tmp_path):
     site = tree(tmp_path, {"numpy/core.so": ELF, "numpy.libs/libopenblas.so": ELF, "pkg/notes.so.txt": b"text"})
 
     assert slim_venv.libraries(site) == [site / "numpy" / "core.so"]
+
+
+def test_front_end_extensions_for_jupyter_go_and_other_shared_data_stays(tmp_path):
+    venv = tree(tmp_path, {"share/jupyter/nbextensions/pydeck/index.js": b"", "share/man/man1/x.1": b""})
+
+    slim_venv.drop_jupyter(venv)
+    slim_venv.drop_jupyter(venv)
+
+    assert names(venv) == ["share/man/man1/x.1"]

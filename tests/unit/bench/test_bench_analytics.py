@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -13,8 +14,10 @@ from portal_bench import analytics_timing
 @pytest.fixture(autouse=True)
 def replica_settings(tmp_path, monkeypatch):
     """What the streamlit service's environment gives the script in a replica."""
-    monkeypatch.setenv("INTERNAL_API_TOKEN", "test-token")
+    monkeypatch.setenv("INTERNAL_API_TOKEN", "bench-unit-tests-internal-token-0123")
     monkeypatch.setenv("DATASETS_DIR", str(tmp_path / "datasets"))
+    # The base image puts the settings reader on every replica's path.
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[3] / "services" / "base" / "lib"))
     settings.get.cache_clear()
     yield
     settings.get.cache_clear()

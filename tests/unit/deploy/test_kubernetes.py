@@ -241,7 +241,7 @@ def test_nginx_resolves_the_replicas_by_their_stable_names(base):
     assert f"{service}.{namespace}.svc.cluster.local" in nginx["dnsConfig"]["searches"]
 
 
-def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(base, monkeypatch, tmp_path):
+def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(base, monkeypatch):
     spec = importlib.util.spec_from_file_location("render_config", ROOT / "services" / "nginx" / "render_config.py")
     render_config = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(render_config)
@@ -260,11 +260,10 @@ def test_nginx_renders_one_server_per_replica_from_what_kubernetes_dns_answers(b
 
     monkeypatch.setattr(render_config.socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(render_config.socket, "gethostbyaddr", lambda address: (addresses[address], [], [address]))
-    monkeypatch.setattr(render_config, "answers_health", lambda address: True)
-    monkeypatch.setattr(render_config, "REPLICA_LIMIT_FILE", str(tmp_path / "no-limit"))
+    monkeypatch.setattr(render_config, "replica_state", lambda address: render_config.READY)
     nginx = find(base, "Deployment", "nginx")["spec"]["template"]["spec"]
     _, asked = environment(base, nginx["containers"][0])["STREAMLIT_SERVICE"]
-    servers = re.findall(r"server (\S+):8501", render_config.upstream_servers(asked))
+    servers = re.findall(r"server (\S+):8501", render_config.streamlit_upstreams(asked)["STREAMLIT_SERVERS"])
     assert sorted(servers) == sorted(pods)
     # nginx resolves each name through the pod's search path: the cluster's own, then the pod's.
     search = [f"{namespace}.svc.cluster.local", "svc.cluster.local", "cluster.local", *nginx["dnsConfig"]["searches"]]
@@ -307,7 +306,7 @@ def test_containers_get_what_compose_gives_them(base):
                 else:
                     source = "secret" if setting in SECRETS else "configmap"
                     assert env[key] == (source, setting), f"{name}: {key} comes from {env[key]}, not {setting}"
-        # Secrets reach only the services compose gives them to (nginx has none).
+        # Secrets reach only the services compose gives them to.
         given = {compose_setting(value) for value in service["environment"].values()} & set(SECRETS)
         taken = {key for container in containers(workloads(base)[name])
                  for source, key in environment(base, container).values() if source == "secret"}
@@ -417,11 +416,14 @@ def test_compose_volumes_are_mounted_where_compose_mounts_them(base):
         volumes = {volume["name"]: volume for volume in workload["spec"]["template"]["spec"]["volumes"]}
         container = containers(workload, init=False)[0]
         mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
-        for entry in service["volumes"]:
-            volume, path, *mode = entry.split(":")
+        for entry in service.get("volumes", []):
+            volume, path, *mode = entry.split(":") if ":" in entry else (None, entry)
             assert path in mounts, f"{name}: nothing mounted at {path}"
             assert mounts[path].get("readOnly", False) == (mode == ["ro"]), f"{name}: {path}"
             source = volumes[mounts[path]["name"]]
+            if volume is None:
+                # An anonymous volume is the container's own, on disk: an emptyDir not in memory.
+                assert "emptyDir" in source and source["emptyDir"].get("medium") != "Memory", f"{name}: {path}"
             if "persistentVolumeClaim" in source:
                 mounted_by.setdefault(source["persistentVolumeClaim"]["claimName"], set()).add(name)
     # What survives in compose's named volumes survives here in claims: the database above all.

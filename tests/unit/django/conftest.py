@@ -1,4 +1,5 @@
 """Fixtures for the portal's unit tests: partners, users, logged-in clients and a datasets folder."""
+import importlib
 import io
 
 import pyarrow as pa
@@ -8,8 +9,10 @@ from django.test.client import RequestFactory
 from django.utils import translation
 from django_helpers import logged_in, make_user
 
+import portal.settings
 from datasets import child, ingest
 from partners.models import Partner
+from portal.settings_test import stand_ins
 
 
 @pytest.fixture(autouse=True)
@@ -114,3 +117,25 @@ def staff_client(staff):
 @pytest.fixture
 def sales_table():
     return pa.table({"region": ["서울", "부산"], "amount": [120, 75]})
+
+
+@pytest.fixture
+def reload_settings(monkeypatch):
+    """Runs portal/settings.py afresh with these variables set and those in `unset` unset, the
+    unit tests' stand-ins filling in for the rest when `with_stand_ins`; the test settings are
+    back afterwards."""
+
+    def reload(unset=(), with_stand_ins=False, **env):
+        for name in unset:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        if not with_stand_ins:
+            return importlib.reload(portal.settings)
+        with stand_ins():
+            return importlib.reload(portal.settings)
+
+    yield reload
+    monkeypatch.undo()
+    with stand_ins():
+        importlib.reload(portal.settings)

@@ -13,7 +13,7 @@ from django_helpers import parquet_bytes, upload
 from datasets import reading
 from datasets.models import Dataset
 
-TOKEN = "unit-tests-internal-token"
+TOKEN = "unit-tests-internal-token-not-a-secret"
 
 
 @pytest.fixture(autouse=True)
@@ -151,3 +151,35 @@ def test_uploads_and_deletes_show_at_once_and_a_warm_list_costs_no_query(alice_c
 
     alice_client.post(f"/datasets/{Dataset.objects.get().id}/delete/")
     assert ask().json()["datasets"] == []
+
+
+def stored_dataset(partner, settings, content=b"PAR1 not really parquet PAR1", name="sales"):
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()
+    dataset = Dataset.objects.create(partner=partner, name=name, path=f"{partner.slug}/{name}.parquet", rows=1,
+                                     columns=[], size_bytes=len(content), sha256=digest)
+    dataset.file.parent.mkdir(parents=True, exist_ok=True)
+    dataset.file.write_bytes(content)
+    return dataset
+
+
+def fetch_file(slug, sha256, token=TOKEN):
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return Client().get(f"/internal/partners/{slug}/datasets/{sha256}", headers=headers)
+
+
+def test_a_dataset_version_s_file_is_served_by_its_sha256(acme, settings):
+    dataset = stored_dataset(acme, settings)
+    response = fetch_file("acme", dataset.sha256)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == dataset.file.read_bytes()
+
+
+def test_the_file_needs_the_token_and_the_partner_s_own_version(acme, globex, settings):
+    dataset = stored_dataset(acme, settings)
+    assert fetch_file("acme", dataset.sha256, token=None).status_code == 401
+    assert fetch_file("globex", dataset.sha256).status_code == 404
+    assert fetch_file("acme", "0" * 64).status_code == 404
+    dataset.file.unlink()
+    assert fetch_file("acme", dataset.sha256).status_code == 404

@@ -240,14 +240,14 @@ def test_a_download_is_recorded_with_its_format(alice):
     assert Event.objects.get(action="dataset_downloaded").detail == "cp949"
 
 
-def analytics_event(ticket, body, token="unit-tests-internal-token"):
+def analytics_event(ticket, body, token="unit-tests-internal-token-not-a-secret"):
     """What a replica posts of a partner's work in the analytics."""
     return Client().post(f"/internal/sessions/{ticket}/events", json.dumps(body), content_type="application/json",
                          headers={"Authorization": f"Bearer {token}"})
 
 
 def test_datasets_opened_and_exports_in_the_analytics_are_recorded_from_the_browsers_address(alice, settings):
-    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token-not-a-secret"
     client = browser()
     assert client.post("/accounts/login/", {"username": "alice", "password": PASSWORD}).status_code == 302
     ticket = client.get("/auth/check")["X-Portal-Session"]
@@ -271,21 +271,21 @@ def test_datasets_opened_and_exports_in_the_analytics_are_recorded_from_the_brow
     ids=["an event the analytics do not make", "no action", "not JSON"],
 )
 def test_the_analytics_can_record_only_their_own_events(alice, settings, body, status):
-    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token-not-a-secret"
     client = browser()
     client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     ticket = client.get("/auth/check")["X-Portal-Session"]
     before = Event.objects.count()
 
     response = Client().post(f"/internal/sessions/{ticket}/events", body if isinstance(body, str) else json.dumps(body),
-                             content_type="application/json", headers={"Authorization": "Bearer unit-tests-internal-token"})
+                             content_type="application/json", headers={"Authorization": "Bearer unit-tests-internal-token-not-a-secret"})
 
     assert response.status_code == status
     assert Event.objects.count() == before
 
 
 def test_an_analytics_event_needs_the_token_and_a_live_session(alice, settings):
-    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token"
+    settings.INTERNAL_API_TOKEN = "unit-tests-internal-token-not-a-secret"
     body = {"action": "dataset_opened", "target": "sales", "address": "not an address", "partner": "acme"}
 
     assert analytics_event("no-such-ticket", body).json() == {"state": "signed_out"}

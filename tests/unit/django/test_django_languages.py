@@ -18,7 +18,7 @@ from portal import formats
 # Committed transactions: a saved choice reaches the cache as it does in production, after the commit.
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TOKEN = "unit-tests-internal-token"
+TOKEN = "unit-tests-internal-token-not-a-secret"
 CATALOG = django_settings.BASE_DIR / "locale" / "ko" / "LC_MESSAGES" / "django.po"
 
 

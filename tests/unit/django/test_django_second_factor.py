@@ -263,7 +263,7 @@ def test_a_verified_open_tab_ends_when_its_factor_is_reset(alice, enrolled):
     client, _ = password_step()
     code_step(client, code_for(key, 1))
     ticket = client.get("/auth/check")["X-Portal-Session"]
-    api = Client(headers={"Authorization": "Bearer unit-tests-internal-token"})
+    api = Client(headers={"Authorization": "Bearer unit-tests-internal-token-not-a-secret"})
     assert api.get(f"/internal/sessions/{ticket}").json()["state"] == "active"
 
     call_command("resetfactor", "alice", stdout=io.StringIO())

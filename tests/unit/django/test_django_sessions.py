@@ -8,7 +8,7 @@ from django_helpers import PASSWORD, verify_second_factor
 from accounts import sessions
 from accounts.models import PortalSession
 
-TOKEN = "unit-tests-internal-token"
+TOKEN = "unit-tests-internal-token-not-a-secret"
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,10 @@
 """Production settings: what they refuse to start with, and what TLS turns on."""
-import importlib
 import os
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-import portal.settings
-from portal.settings_test import STAND_INS, stand_ins
+from portal.settings_test import STAND_INS
 
 GOOD = {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, "DJANGO_DEBUG": "false"}
 NAMES = [
@@ -18,20 +16,9 @@ NAMES = [
 
 
 @pytest.fixture
-def load(monkeypatch):
+def load(reload_settings):
     """Runs portal/settings.py afresh with exactly these variables set (of those it reads here)."""
-
-    def load(**env):
-        for name in NAMES:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        return importlib.reload(portal.settings)
-
-    yield load
-    monkeypatch.undo()
-    with stand_ins():
-        importlib.reload(portal.settings)
+    return lambda **env: reload_settings(unset=NAMES, **env)
 
 
 def test_good_production_settings_load_with_their_defaults(load):

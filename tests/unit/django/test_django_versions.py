@@ -191,7 +191,7 @@ def test_restoring_makes_the_version_current_and_keeps_the_current_one(alice_cli
     assert "Version 1 of “매출” is the current one again." in page
     assert "Restore version 2" in page and "Restore version 1" not in page
     # What the analytics read at their next rerun: the restored file, under its own cache version.
-    headers = {"Authorization": "Bearer unit-tests-internal-token"}
+    headers = {"Authorization": "Bearer unit-tests-internal-token-not-a-secret"}
     (entry,) = Client().get("/internal/partners/acme/datasets", headers=headers).json()["datasets"]
     assert (entry["path"], entry["version"], entry["rows"]) == (first.path, first.sha256, 2)
 

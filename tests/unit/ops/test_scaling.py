@@ -1,4 +1,9 @@
-"""ops/scale's drain: which replicas it drains, and how long it waits for their sessions."""
+"""ops/scale: which replicas its drain takes, how long it waits for their sessions, and a Swarm
+stack scaled by its service."""
+import subprocess
+
+import pytest
+
 import scaling
 
 
@@ -12,8 +17,6 @@ def test_the_highest_numbered_replicas_are_drained():
 def test_a_gap_in_the_numbers_keeps_the_lowest_ones():
     kept, drained = scaling.drain_selection(["pp-streamlit-2", "pp-streamlit-3"], 1)
     assert (kept, drained) == (["pp-streamlit-2"], ["pp-streamlit-3"])
-    # nginx keeps replicas numbered up to the highest kept one: 2, and never 3.
-    assert scaling.replica_number(kept[-1]) == 2
 
 
 class Clock:
@@ -31,6 +34,7 @@ def run_drain(counts, seconds, monkeypatch):
     """Drain one replica whose session count follows `counts` (then stays at the last)."""
     written = []
     monkeypatch.setattr(scaling, "in_replica", lambda container, *command: written.append((container, command)))
+    monkeypatch.setattr(scaling, "reload_nginx", lambda: written.append(("nginx", ("reload",))))
     clock, said = Clock(), []
     remaining = list(counts)
 
@@ -45,7 +49,8 @@ def test_a_drain_ends_as_soon_as_the_sessions_have_left(monkeypatch):
     left, waited, written, said = run_drain([2, 1, 0], 600, monkeypatch)
     assert (left, waited) == (0, 2 * scaling.DRAIN_POLL_SECONDS)
     # The replica is told when it will be stopped: the drain's end.
-    assert written == [("pp-streamlit-2", ("sh", "-c", f"echo 1600 > {scaling.DRAIN_FILE}"))]
+    # nginx renders its config once the replica says it drains: no new partner goes there.
+    assert written == [("pp-streamlit-2", ("sh", "-c", f"echo 1600 > {scaling.DRAIN_FILE}")), ("nginx", ("reload",))]
     assert said[-1] == "drained: no session left"
 
 
@@ -83,3 +88,26 @@ def test_sessions_of_tells_a_replica_gone_from_one_that_did_not_answer(monkeypat
     assert scaling.sessions_of("pp-streamlit-2") == 0
     answers["exec"] = (0, "3\n")
     assert scaling.sessions_of("pp-streamlit-2") == 3
+
+
+def test_a_swarm_stack_is_scaled_by_its_service_and_the_count_kept(monkeypatch, tmp_path):
+    settings_file = tmp_path / ".env"
+    settings_file.write_text("STREAMLIT_REPLICAS=2\n")
+    asked = []
+    monkeypatch.setattr(scaling, "STACK", "portal")
+    monkeypatch.setattr(scaling, "settings_path", lambda: str(settings_file))
+    monkeypatch.setattr(scaling, "docker", lambda *args: asked.append(args) or subprocess.CompletedProcess(args, 0, "", ""))
+    scaling.scale_stack(3)
+    assert asked == [("service", "scale", "--detach=false", "portal_streamlit=3")]
+    assert settings_file.read_text() == "STREAMLIT_REPLICAS=3\n"
+
+
+def test_a_refused_stack_scale_keeps_the_count(monkeypatch, tmp_path):
+    settings_file = tmp_path / ".env"
+    settings_file.write_text("STREAMLIT_REPLICAS=2\n")
+    monkeypatch.setattr(scaling, "STACK", "portal")
+    monkeypatch.setattr(scaling, "settings_path", lambda: str(settings_file))
+    monkeypatch.setattr(scaling, "docker", lambda *args: subprocess.CompletedProcess(args, 1, "", "no such service"))
+    with pytest.raises(scaling.ScaleError, match="no such service"):
+        scaling.scale_stack(3)
+    assert settings_file.read_text() == "STREAMLIT_REPLICAS=2\n"

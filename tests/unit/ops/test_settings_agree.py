@@ -1,6 +1,7 @@
-"""One owner for each setting: the .env schema (ops/lib/envfile.py) names them, .env.example
-gives each its default, and compose.yaml's fallbacks and the README's settings table must say
-the same. A setting added in one place and forgotten in another fails here."""
+"""One owner for each setting: the .env schema (services/base/lib/envsettings.py) names them and
+gives each its default and rule; .env.example, compose.yaml's fallbacks and the README's settings
+table must say the same, and the services read them through the schema's reader. A setting
+added in one place and forgotten in another fails here."""
 import importlib.util
 import re
 from pathlib import Path
@@ -10,12 +11,13 @@ spec = importlib.util.spec_from_file_location("envfile", ROOT / "ops" / "lib" / 
 envfile = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(envfile)
 
-DEFAULTS = {name: value for _, name, value in envfile.parse(ROOT / ".env.example")}
+DEFAULTS = {name: setting.default for name, setting in envfile.SCHEMA.items()}
 # What the README's table says of a setting without a value of its own.
 GENERATED, EMPTY = "generated", "empty"
 # What the ops scripts hand a build (the base image made here, the host's CA bundle as a build
-# secret): the build's inputs, not settings of .env.
-BUILD_INPUTS = {"BASE_IMAGE", "BUILD_CA_BUNDLE"}
+# secret) or a deployment (ops/deploy's image tag, from its environment): inputs of the build
+# and of the stack, not settings of .env.
+BUILD_INPUTS = {"BASE_IMAGE", "BUILD_CA_BUNDLE", "IMAGE_TAG"}
 
 
 def compose_fallbacks():
@@ -44,6 +46,11 @@ def readme_table():
     return found
 
 
+def test_the_example_gives_every_setting_the_schemas_default():
+    example = {name: value for _, name, value in envfile.parse(ROOT / ".env.example")}
+    assert example == DEFAULTS
+
+
 def test_compose_reads_only_settings_the_schema_knows():
     assert sorted(set(compose_fallbacks()) - set(envfile.SCHEMA)) == []
 
@@ -65,3 +72,16 @@ def test_the_readme_lists_every_setting_with_the_examples_default():
     assert sorted(set(expected) - set(table)) == [], "settings the README's table does not list"
     assert sorted(set(table) - set(expected)) == [], "settings in the README's table the schema does not know"
     assert {name: table[name] for name in expected if table[name] != expected[name]} == {}
+
+
+def test_services_read_the_settings_of_env_only_through_the_schemas_reader():
+    # os.environ.get("UPLOAD_MAX_MB") and the like: a parse of its own, beside the schema's rule.
+    direct = re.compile(r"""(?:environ(?:\.get)?\s*[(\[]|getenv\()\s*["']([A-Z][A-Z0-9_]*)["']""")
+    found = sorted(
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (ROOT / "services").rglob("*.py")
+        if path.name != "envsettings.py"
+        for name in direct.findall(path.read_text(encoding="utf-8"))
+        if name in envfile.SCHEMA
+    )
+    assert found == []

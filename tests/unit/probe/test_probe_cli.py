@@ -152,7 +152,9 @@ def test_unexpected_errors_become_one_line(capsys, cgroup_v2):
 
 def test_module_exits_1_with_one_line_on_an_unreachable_endpoint():
     url = f"http://127.0.0.1:{closed_port()}/app/_stcore/health"
-    environ = {**os.environ, "PYTHONPATH": str(PROBE_PARENT), "PROBE_URL": url, "PROBE_TIMEOUT": "2"}
+    # As in the images: the probe beside the settings' reader.
+    path = os.pathsep.join([str(PROBE_PARENT), str(PROBE_PARENT.parent / "base" / "lib")])
+    environ = {**os.environ, "PYTHONPATH": path, "PROBE_URL": url, "PROBE_TIMEOUT": "2"}
     completed = subprocess.run(
         [sys.executable, "-m", "portal_probe", "check", "streamlit"],
         env=environ,

@@ -3,6 +3,9 @@ import socket
 import struct
 import threading
 
+import pytest
+
+from portal_probe import names
 from portal_probe.names import first_ptr_answer, nameserver, ptr_query, read_name, reverse_lookup
 
 
@@ -64,3 +67,19 @@ def test_nameserver_is_read_from_resolv_conf(tmp_path):
     conf.write_text("search example\nnameserver 127.0.0.11\noptions ndots:0\n")
     assert nameserver(str(conf)) == "127.0.0.11"
     assert nameserver(str(tmp_path / "missing")) is None
+
+
+@pytest.mark.parametrize(
+    "answer, node, expected",
+    [
+        ("pp-streamlit-2.pp_back", "", "pp-streamlit-2"),
+        ("partner-portal_streamlit.2.x7k2q9x7k2q9x7k2q9x7k2q9a.partner-portal_back", "node3",
+         "partner-portal_streamlit.2@node3"),
+        ("partner-portal_django.1.p0q1r2p0q1r2p0q1r2p0q1r2p.partner-portal_back", "", "partner-portal_django.1"),
+        # A global service: one task per node, named by the node.
+        ("partner-portal_nginx.m2u8bap47myc13youfx1pgptl.k2x9q7k2x9q7k2x9q7k2x9q7k.partner-portal_back", "node2",
+         "partner-portal_nginx@node2"),
+    ],
+)
+def test_a_compose_container_or_a_swarm_task_is_named_as_ops_know_it(answer, node, expected):
+    assert names.name_from_dns(answer, node) == expected

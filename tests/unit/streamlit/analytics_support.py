@@ -17,6 +17,8 @@ PARTNER = "acme"
 USER = "ann"
 # The ticket nginx passes for the tab's portal session: an HMAC, 64 hex digits.
 TICKET = "a1" * 32
+# The internal API token compose passes (at least 32 characters, as the schema wants).
+TOKEN = "analytics-unit-tests-internal-token"
 
 
 def compile_catalogs(into: Path) -> Path:

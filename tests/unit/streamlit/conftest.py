@@ -16,7 +16,7 @@ from streamlit.runtime.context import StreamlitHeaders
 from streamlit.testing.v1 import AppTest
 
 from analytics import datasets, i18n, identity, portal_api, settings
-from analytics_support import APP, PARTNER, TICKET, USER, catalog_payload, compile_catalogs, dataset_entry, sales_frame, write
+from analytics_support import APP, PARTNER, TICKET, TOKEN, USER, catalog_payload, compile_catalogs, dataset_entry, sales_frame, write
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,7 +36,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The DATASETS_DIR of a test, and a clean process: settings re-read, caches empty."""
     root = tmp_path / "datasets"
     root.mkdir()
-    monkeypatch.setenv("INTERNAL_API_TOKEN", "test-token")
+    monkeypatch.setenv("INTERNAL_API_TOKEN", TOKEN)
     monkeypatch.setenv("DATASETS_DIR", str(root))
     # The existing tests read English; Korean runs set the portal's answer or this.
     monkeypatch.setenv("PORTAL_LANGUAGE", "en")

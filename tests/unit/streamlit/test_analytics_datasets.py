@@ -16,7 +16,7 @@ from streamlit.runtime.app_session import AppSession
 
 from analytics import datasets, profile, settings
 from analytics.settings import DatasetLimits
-from analytics_support import catalog_payload, dataset_entry, sales_frame, write
+from analytics_support import TOKEN, catalog_payload, dataset_entry, sales_frame, write
 
 LIMITS = DatasetLimits()
 
@@ -352,14 +352,15 @@ def test_the_page_says_why_a_dataset_over_a_limit_is_not_shown(app, portal, monk
                                   "DATASET_MAX_MEMORY_MB"])
 @pytest.mark.parametrize("value", ["0", "-1", "many", "1.5"])
 def test_a_malformed_limit_is_refused_by_name(name, value):
-    with pytest.raises(settings.SettingsError, match=f"^{name} must be a whole number"):
-        settings.load({"INTERNAL_API_TOKEN": "t", name: value})
+    # The schema's own words: "must be a whole number", or the bounds it must be within.
+    with pytest.raises(settings.SettingsError, match=f"^{name} must be (a whole number|between 1 and|at least 1)"):
+        settings.load({"INTERNAL_API_TOKEN": TOKEN, name: value})
 
 
 def test_the_limits_come_from_the_environment_with_defaults():
-    assert settings.load({"INTERNAL_API_TOKEN": "t"}).dataset_limits == DatasetLimits(500, 5_000_000, 65536, 2**27)
+    assert settings.load({"INTERNAL_API_TOKEN": TOKEN}).dataset_limits == DatasetLimits(500, 5_000_000, 65536, 2**27)
     loaded = settings.load({
-        "INTERNAL_API_TOKEN": "t", "DATASET_MAX_COLUMNS": "10", "DATASET_MAX_ROWS": "20",
+        "INTERNAL_API_TOKEN": TOKEN, "DATASET_MAX_COLUMNS": "10", "DATASET_MAX_ROWS": "20",
         "DATASET_MAX_CELL_BYTES": "30", "DATASET_MAX_MEMORY_MB": "40",
     })
     assert loaded.dataset_limits == DatasetLimits(10, 20, 30, 40 * 2**20)

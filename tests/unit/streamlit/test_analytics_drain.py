@@ -52,10 +52,13 @@ def websocket_scope(address: bytes | None, path="/app/_stcore/stream"):
 def test_open_websockets_are_counted_per_client_address_until_they_close():
     written: list[dict] = []
     opened, release = asyncio.Event(), asyncio.Event()
+    streams = []
 
     async def streamlit(scope, receive, send):
         if scope["path"].endswith("/_stcore/stream"):
-            opened.set()
+            streams.append(scope)
+            if len(streams) == 3:  # every tab is counted before Streamlit gets it
+                opened.set()
             await release.wait()
 
     middleware = peers.WebsocketPeers(streamlit, write=lambda counts: written.append(counts))
@@ -64,7 +67,6 @@ def test_open_websockets_are_counted_per_client_address_until_they_close():
         tabs = [asyncio.create_task(middleware(websocket_scope(b"203.0.113.7"), None, None)) for _ in range(2)]
         other = asyncio.create_task(middleware(websocket_scope(b"198.51.100.2"), None, None))
         await asyncio.wait_for(opened.wait(), 5)
-        await asyncio.sleep(0.01)
         during = written[-1]
         await middleware({"type": "http", "path": "/app/_stcore/health", "headers": []}, None, None)
         await middleware(websocket_scope(b"192.0.2.1", path="/app/other"), None, None)
@@ -76,3 +78,30 @@ def test_open_websockets_are_counted_per_client_address_until_they_close():
     assert written[0] == {}
     assert during == {"203.0.113.7": 2, "198.51.100.2": 1}
     assert {address: count for address, count in written[-1].items() if count} == {}
+
+
+def health_answer(middleware):
+    """The status line and headers the middleware sends for a health request."""
+    sent = []
+
+    async def streamlit(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(middleware(streamlit)({"type": "http", "path": "/app/_stcore/health", "headers": []}, None, send))
+    start = sent[0]
+    return start["status"], dict(start["headers"]), sent[1]["body"]
+
+
+def test_the_health_answer_says_when_the_replica_drains(tmp_path):
+    path = tmp_path / "drain"
+    answer = health_answer(lambda app: drain.DrainingHealth(app, path=path))
+    assert answer == (200, {b"content-type": b"text/plain"}, b"ok")
+    path.write_text("1764650000")
+    status, headers, body = health_answer(lambda app: drain.DrainingHealth(app, path=path))
+    # Still healthy (Docker's check and the probe read it too): only nginx's renderer reads the header.
+    assert (status, body) == (200, b"ok")
+    assert headers[drain.DRAINING_HEADER] == b"1764650000"

@@ -14,7 +14,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from analytics import charts as chart_kinds, export, identity, portal_api
-from analytics_support import TICKET, catalog_payload, charts, dataset_entry, sales_frame, texts, write
+from analytics_support import TICKET, TOKEN, catalog_payload, charts, dataset_entry, sales_frame, texts, write
 from portal_bench.analytics_timing import generate
 from support.markdown import readable
 
@@ -142,7 +142,7 @@ def test_the_catalog_comes_from_the_internal_api(app, portal_server, store):
     portal_server.answer("acme", catalog_payload([dataset_entry("1", "Sales", "acme/sales.parquet")]))
     app.run()
     assert app.title[0].value == "Sales"
-    assert portal_server.requests[0]["Authorization"] == "Bearer test-token"
+    assert portal_server.requests[0]["Authorization"] == f"Bearer {TOKEN}"
 
 
 def test_an_unreachable_portal_gives_a_message_not_a_traceback(app):

@@ -7,7 +7,7 @@ import pytest
 from streamlit.runtime.context import StreamlitHeaders
 
 from analytics import identity, portal_api, settings
-from analytics_support import TICKET, catalog_payload, dataset_entry
+from analytics_support import TICKET, TOKEN, catalog_payload, dataset_entry
 
 
 def test_identity_comes_from_the_portal_headers_in_any_case():
@@ -35,9 +35,9 @@ def test_missing_or_malformed_headers_give_no_identity(sent):
 
 
 def test_settings_defaults_and_checks():
-    loaded = settings.load({"INTERNAL_API_TOKEN": "t"})
-    assert loaded == settings.Settings("http://django:8000", "t", Path("/datasets"))
-    assert settings.load({"INTERNAL_API_TOKEN": "t", "PORTAL_INTERNAL_URL": "http://p:1/"}).portal_internal_url == "http://p:1"
+    loaded = settings.load({"INTERNAL_API_TOKEN": TOKEN})
+    assert loaded == settings.Settings("http://django:8000", TOKEN, Path("/datasets"))
+    assert settings.load({"INTERNAL_API_TOKEN": TOKEN, "PORTAL_INTERNAL_URL": "http://p:1/"}).portal_internal_url == "http://p:1"
 
 
 @pytest.mark.parametrize(
@@ -45,10 +45,10 @@ def test_settings_defaults_and_checks():
     [
         ({}, "INTERNAL_API_TOKEN"),
         ({"INTERNAL_API_TOKEN": " "}, "INTERNAL_API_TOKEN"),
-        ({"INTERNAL_API_TOKEN": "t", "PORTAL_INTERNAL_URL": "django:8000"}, "PORTAL_INTERNAL_URL"),
-        ({"INTERNAL_API_TOKEN": "t", "DATASETS_DIR": "datasets"}, "DATASETS_DIR"),
-        ({"INTERNAL_API_TOKEN": "t", "PORTAL_LANGUAGE": "fr"}, "PORTAL_LANGUAGE"),
-        ({"INTERNAL_API_TOKEN": "t", "PORTAL_TIME_ZONE": "Mars/Olympus"}, "PORTAL_TIME_ZONE"),
+        ({"INTERNAL_API_TOKEN": TOKEN, "PORTAL_INTERNAL_URL": "django:8000"}, "PORTAL_INTERNAL_URL"),
+        ({"INTERNAL_API_TOKEN": TOKEN, "DATASETS_DIR": "datasets"}, "DATASETS_DIR"),
+        ({"INTERNAL_API_TOKEN": TOKEN, "PORTAL_LANGUAGE": "fr"}, "PORTAL_LANGUAGE"),
+        ({"INTERNAL_API_TOKEN": TOKEN, "PORTAL_TIME_ZONE": "Mars/Olympus"}, "PORTAL_TIME_ZONE"),
     ],
 )
 def test_a_bad_setting_is_named(environ, named):
@@ -66,7 +66,7 @@ def test_the_client_sends_the_token_and_host_and_parses_the_catalog(portal_serve
     catalog = portal_api.fetch_catalog("acme", settings.get())
     [request] = portal_server.requests
     assert request["path"] == "/internal/partners/acme/datasets"
-    assert request["Authorization"] == "Bearer test-token"
+    assert request["Authorization"] == f"Bearer {TOKEN}"
     assert request["Host"] == "localhost"
     assert catalog.name == "Acme Ltd"
     assert catalog.active
@@ -139,7 +139,7 @@ def test_the_session_state_is_asked_with_the_ticket_and_activity(portal_server):
     assert state == portal_api.SessionState(portal_api.ACTIVE, "acme")
     [request] = portal_server.requests
     assert request["path"] == f"/internal/sessions/{TICKET}?activity=1"
-    assert request["Authorization"] == "Bearer test-token"
+    assert request["Authorization"] == f"Bearer {TOKEN}"
     portal_api.fetch_session(TICKET, settings.get(), activity=False)
     assert portal_server.requests[1]["path"] == f"/internal/sessions/{TICKET}"
 
@@ -163,9 +163,9 @@ def test_a_session_state_is_kept_for_a_moment_only(portal_server, monkeypatch):
 
 
 def test_language_and_time_zone_settings():
-    default = settings.load({"INTERNAL_API_TOKEN": "t"})
+    default = settings.load({"INTERNAL_API_TOKEN": TOKEN})
     assert (default.language, str(default.time_zone)) == ("ko", "Asia/Seoul")
-    chosen = settings.load({"INTERNAL_API_TOKEN": "t", "PORTAL_LANGUAGE": "en", "PORTAL_TIME_ZONE": "Europe/Berlin"})
+    chosen = settings.load({"INTERNAL_API_TOKEN": TOKEN, "PORTAL_LANGUAGE": "en", "PORTAL_TIME_ZONE": "Europe/Berlin"})
     assert (chosen.language, str(chosen.time_zone)) == ("en", "Europe/Berlin")
 
 
@@ -188,7 +188,7 @@ def test_a_language_choice_is_posted_with_the_token(portal_server):
     portal_api.language(TICKET, "en")
     [request] = portal_server.requests
     assert (request["method"], request["body"], request["Authorization"]) == (
-        "POST", '{"language": "en"}', "Bearer test-token"
+        "POST", '{"language": "en"}', f"Bearer {TOKEN}"
     )
 
 

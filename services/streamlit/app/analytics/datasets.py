@@ -333,7 +333,35 @@ def _unwrap(kept: LoadedDataset | str) -> LoadedDataset:
 cache = DatasetCache(CACHED_PER_PARTNER)
 
 
-def load(datasets_dir: Path, partner: str, relative: str, version: str, limits: DatasetLimits) -> LoadedDataset:
-    """A partner's dataset, from the shared cache."""
+def load(
+    datasets_dir: Path,
+    partner: str,
+    relative: str,
+    version: str,
+    limits: DatasetLimits,
+    fetch: Callable[[Path], None] | None = None,
+) -> LoadedDataset:
+    """A partner's dataset, from the shared cache. `fetch` puts this replica's copy of the file in
+    place (from the portal, over the internal network) when it has none yet; a fetch that fails
+    is logged, and the dataset is then missing like a lost file."""
     path = resolve_path(datasets_dir, partner, relative)
-    return cache.get(partner, str(path), version, lambda: read(path, limits))
+
+    def read_copy() -> LoadedDataset:
+        if fetch is not None and not path.exists():
+            try:
+                fetch(path)
+            except Exception as error:  # the partner reads "missing"; ops read why in the log
+                log.warning("dataset file not fetched: %s: %s", path, error)
+        return read(path, limits)
+
+    return cache.get(partner, str(path), version, read_copy)
+
+
+def keep_only(datasets_dir: Path, partner: str, relatives: set[str]) -> None:
+    """Remove this replica's copies of the partner's files that its catalog no longer names: a
+    new version (a new file) replaces the old copy."""
+    folder = datasets_dir / partner
+    wanted = {resolve_path(datasets_dir, partner, relative) for relative in relatives}
+    for copy in folder.glob("*.parquet") if folder.is_dir() else ():
+        if copy.resolve() not in wanted:
+            copy.unlink(missing_ok=True)

@@ -1,10 +1,13 @@
-"""A notice in every tab of a replica being retired: the page will soon reconnect elsewhere.
+"""What a replica being retired says: to nginx, that it takes no new partner; to its tabs, that
+the page will soon reconnect elsewhere.
 
-ops/scale takes a replica out of nginx's upstream, so it gets no new partners, and writes the
-moment it will be stopped into the replica's own /tmp (portal_probe.replica.DRAIN_FILE, through
-`docker exec`): nothing a partner can reach writes there, no volume or endpoint is shared for
-it, and a replica that restarts, which is no longer draining, starts without the file. Every
-tab reads it on each rerun and, while idle, every CHECK_SECONDS from a fragment.
+ops/scale writes the moment it will stop the replica into the replica's own /tmp
+(portal_probe.replica.DRAIN_FILE, through `docker exec`): nothing a partner can reach writes
+there, no volume or endpoint is shared for it, and a replica that restarts, which is no longer
+draining, starts without the file. The file is the one owner of the fact:
+- the health answer carries a header while it is there, so every nginx that renders its config
+  (at a reload, after a restart, on any edge node) leaves the replica out of new sessions;
+- every tab reads it on each rerun and, while idle, every CHECK_SECONDS from a fragment.
 """
 import math
 import time
@@ -14,6 +17,8 @@ from portal_probe import replica
 
 from analytics.i18n import _
 
+# Read by nginx's renderer (services/nginx/render_config.py); nginx hides it from partners.
+DRAINING_HEADER = b"x-portal-draining"
 # "A few minutes ahead": long enough to finish a look at a chart, short enough to be believed.
 NOTICE_SECONDS = 300
 CHECK_SECONDS = 20
@@ -42,3 +47,27 @@ def notice() -> None:
     text = notice_text(seconds_left())
     if text:
         st.warning(text, icon=":material/sync:")
+
+
+class DrainingHealth:
+    """ASGI middleware: while the replica drains, its health answer carries DRAINING_HEADER with
+    the moment it will stop."""
+
+    def __init__(self, app, path=None) -> None:
+        self.app = app
+        self.path = replica.DRAIN_FILE if path is None else path
+
+    async def __call__(self, scope, receive, send) -> None:
+        deadline = None
+        if scope["type"] == "http" and scope["path"].endswith("/_stcore/health"):
+            deadline = replica.drain_deadline(self.path)
+        if deadline is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_marked(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (DRAINING_HEADER, b"%d" % deadline)]}
+            await send(message)
+
+        await self.app(scope, receive, send_marked)

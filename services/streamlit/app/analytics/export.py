@@ -17,26 +17,17 @@ where no message can be shown any more.
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import functools
 import io
-import re
 import shutil
 import tempfile
-import unicodedata
 
 import polars as pl
+import spreadsheets
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
 from analytics import formats
 from analytics.i18n import lazy_
-
-FORMULA_MARKS = "=+-@|＝＋－＠｜"
-# Either a tab, CR or LF first, or a formula mark after any white space (\s is Unicode-aware
-# in Python and in polars, so the ideographic space counts too).
-_FORMULA_PATTERN = "^[\t\r\n]|^\\s*[" + FORMULA_MARKS.replace("-", "\\-") + "]"
-_FORMULA = re.compile(_FORMULA_PATTERN)
 
 CSV, CP949, XLSX = "csv", "cp949", "xlsx"
 FORMATS = (CSV, CP949, XLSX)
@@ -46,27 +37,16 @@ MIME_TYPES = {
     CP949: "text/csv",
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# A worksheet's bounds: rows (the header's included) and characters in one cell.
-EXCEL_MAX_ROWS = 1_048_576
-EXCEL_MAX_CELL_CHARS = 32_767
-# Excel shows 15 significant digits and rounds the rest away: a longer whole number (an account
-# or order number) goes in as text, digit for digit.
-EXCEL_EXACT_DIGITS = 15
-# Excel's dates start on 1900-01-01; an earlier one goes in as its ISO text.
-EXCEL_FIRST_DAY = dt.date(1900, 1, 1)
-_UNSAFE_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]+")
-_SHEET_NAME_ENDS = re.compile(r"^[\s']+|[\s']+$")
-EXCEL_SHEET_NAME_CHARS = 31
-# A workbook is written cell by cell, some 200,000 a second on a free core, holding the replica's
-# interpreter all the while (its other sessions wait): as many as the portal makes.
-EXCEL_MAX_CELLS = 2_000_000
+# Excel's bounds, the portal's too. A workbook is written cell by cell, holding the replica's
+# interpreter all the while (its other sessions wait). Named here as well, where tests lower them.
+EXCEL_MAX_ROWS = spreadsheets.EXCEL_MAX_ROWS
+EXCEL_MAX_CELL_CHARS = spreadsheets.EXCEL_MAX_CELL_CHARS
+EXCEL_MAX_CELLS = spreadsheets.EXCEL_MAX_CELLS
 # A workbook is written row by row to a scratch file, then copied once more into its sheet, in
 # the temporary folder (a tmpfs, that is memory, unless TMPDIR points elsewhere). What one row and
 # one cell take there at most, beside the text itself.
 XLSX_ROW_BYTES = 40
 XLSX_CELL_BYTES = 50
-# What file systems refuse in a name (Windows the most), and control characters.
-_UNSAFE_IN_NAMES = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
 CSV_SLICE_ROWS = 100_000
 XLSX_SLICE_ROWS = 10_000
 
@@ -77,12 +57,12 @@ class ExportRefused(Exception):
 
 
 def defuse(text: str) -> str:
-    return "'" + text if _FORMULA.search(text) else text
+    return "'" + text if spreadsheets.runs_as_formula(text) else text
 
 
 def _defused(name: str) -> pl.Expr:
     text = pl.col(name).cast(pl.String)
-    return pl.when(text.str.contains(_FORMULA_PATTERN)).then("'" + text).otherwise(text).alias(name)
+    return pl.when(text.str.contains(spreadsheets.FORMULA_PATTERN)).then("'" + text).otherwise(text).alias(name)
 
 
 def exportable(schema: pl.Schema) -> tuple[list[str], list[str]]:
@@ -101,8 +81,7 @@ def _is_text(dtype: pl.DataType) -> bool:
 def file_name(name: str, form: str) -> str:
     """The dataset's name as a download's file name, Hangul kept: only what file systems refuse
     goes, and "dataset" stands in when nothing is left."""
-    cleaned = re.sub(r"\s+", " ", _UNSAFE_IN_NAMES.sub(" ", name)).strip(" .")
-    return (cleaned or "dataset") + SUFFIXES[form]
+    return spreadsheets.file_name(name, SUFFIXES[form])
 
 
 def make(frame: pl.LazyFrame, form: str, name: str) -> bytes:
@@ -149,41 +128,11 @@ def to_csv(frame: pl.LazyFrame, encoding: str = "utf-8") -> bytes:
     return out.getvalue()
 
 
-@functools.cache
-def _cp949_gaps() -> str:
-    """A regular expression matching any character that CP949 has no code for, made from
-    Python's own codec, which also encodes the file. CP949 holds nothing past U+FFFF."""
-    ranges, start = [], None
-    for code in range(0x10000):
-        try:
-            chr(code).encode("cp949")
-            fits = True
-        except UnicodeEncodeError:
-            fits = False
-        if fits and start is None:
-            start = code
-        elif not fits and start is not None:
-            ranges.append((start, code - 1))
-            start = None
-    if start is not None:
-        ranges.append((start, 0xFFFF))
-    return "[^" + "".join(rf"\x{{{low:X}}}-\x{{{high:X}}}" for low, high in ranges) + "]"
-
-
-def _not_in_cp949(text: str) -> str | None:
-    for character in text:
-        try:
-            character.encode("cp949")
-        except UnicodeEncodeError:
-            return character
-    return None
-
-
 def _cp949_refusal(frame: pl.LazyFrame) -> ExportRefused | None:
     schema = frame.collect_schema()
     kept, _ = exportable(schema)
     for name in kept:
-        character = _not_in_cp949(name)
+        character = spreadsheets.not_in_cp949(name)
         if character:
             code = f"{ord(character):04X}"
             return ExportRefused(lazy_(
@@ -193,11 +142,11 @@ def _cp949_refusal(frame: pl.LazyFrame) -> ExportRefused | None:
                 column=name, character=character, code=code,
             ))
     text = [name for name in kept if _is_text(schema[name])]
-    found = _first_cell(frame, text, lambda cells: cells.str.contains(_cp949_gaps()))
+    found = _first_cell(frame, text, lambda cells: cells.str.contains(spreadsheets.cp949_gaps()))
     if found is None:
         return None
     row, name, value = found
-    character = _not_in_cp949(value)
+    character = spreadsheets.not_in_cp949(value)
     code = f"{ord(character):04X}"
     return ExportRefused(lazy_(
         "These rows cannot be saved as CSV in CP949: row {row} of column “{column}” holds "
@@ -299,17 +248,8 @@ def to_xlsx(frame: pl.LazyFrame, name: str) -> bytes:
 
 
 def _write_xlsx(body: pl.DataFrame, name: str, out: io.BytesIO, scratch: str) -> None:
-    workbook = xlsxwriter.Workbook(out, {
-        "constant_memory": True,
-        "tmpdir": scratch,
-        # Only write() reads these, and only typed writes are made here; set all the same, so that
-        # no text ever turns into a formula, a link or a number.
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "nan_inf_to_errors": True,
-    })
-    sheet = workbook.add_worksheet(_sheet_name(name))
+    workbook = xlsxwriter.Workbook(out, spreadsheets.workbook_options(scratch))
+    sheet = workbook.add_worksheet(spreadsheets.sheet_name(name))
     header = workbook.add_format({"bold": True})
     header_text = workbook.add_format({"bold": True, "quote_prefix": True})
     text = workbook.add_format({"quote_prefix": True})
@@ -321,7 +261,8 @@ def _write_xlsx(body: pl.DataFrame, name: str, out: io.BytesIO, scratch: str) ->
     }
     writers = []
     for index, (column, dtype) in enumerate(body.schema.items()):
-        sheet.set_column(index, index, _width(column, dtype))
+        least = 11 if dtype == pl.Date else 20 if dtype == pl.Datetime else 9
+        sheet.set_column(index, index, spreadsheets.column_width(column, least))
         sheet.write_string(0, index, column, header_text if defuse(column) != column else header)
         writers.append(_cell_writer(sheet, dtype, cell_formats.get(dtype.base_type()), text))
     sheet.freeze_panes(1, 0)
@@ -342,7 +283,7 @@ def _cell_writer(sheet, dtype: pl.DataType, cell_format, text_format):
         return sheet.write_boolean
     if dtype.is_integer():
         def whole(row, column, value):
-            if len(str(abs(value))) > EXCEL_EXACT_DIGITS:
+            if spreadsheets.too_long_for_excel(value):
                 return sheet.write_string(row, column, str(value))
             return sheet.write_number(row, column, value)
         return whole
@@ -350,7 +291,7 @@ def _cell_writer(sheet, dtype: pl.DataType, cell_format, text_format):
         return lambda row, column, value: sheet.write_number(row, column, float(value))
     if dtype in (pl.Date, pl.Datetime):
         def moment(row, column, value):
-            if (value.date() if isinstance(value, dt.datetime) else value) < EXCEL_FIRST_DAY:
+            if spreadsheets.before_excel_dates(value):
                 return sheet.write_string(row, column, value.isoformat())
             return sheet.write_datetime(row, column, value, cell_format)
         return moment
@@ -362,18 +303,3 @@ def _cell_writer(sheet, dtype: pl.DataType, cell_format, text_format):
         # A text cell is never run; marked, it stays text even when someone edits it in Excel.
         return sheet.write_string(row, column, value, text_format if defuse(value) != value else None)
     return words
-
-
-def _width(name: str, dtype: pl.DataType) -> int:
-    """A column's width in characters: dates fit whole (Excel shows ### for a date that does not),
-    and the header fits, a wide (Hangul) character counting as two."""
-    wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in name)
-    least = 11 if dtype == pl.Date else 20 if dtype == pl.Datetime else 9
-    return max(least, min(50, wide + 2))
-
-
-def _sheet_name(name: str) -> str:
-    """The dataset's name as Excel takes a sheet's: no [ ] : * ? / \\, at most 31 characters."""
-    # Cut first, then trimmed: Excel refuses a sheet name that begins or ends with an apostrophe.
-    cleaned = _SHEET_NAME_ENDS.sub("", _UNSAFE_IN_SHEET_NAMES.sub(" ", name)[:EXCEL_SHEET_NAME_CHARS])
-    return cleaned or "data"

@@ -1,10 +1,14 @@
 """The portal's internal API: which partner this is and which datasets it has."""
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import requests
@@ -135,6 +139,36 @@ def fetch_catalog(slug: str, config: settings.Settings) -> Catalog:
     except (KeyError, TypeError) as error:
         log.warning("internal API answer not understood for %s: %r", response.url, error)
         raise PortalError(_("The portal's answer could not be understood.")) from error
+
+
+def fetch_dataset_file(slug: str, version: str, target: Path, config: settings.Settings) -> None:
+    """Copy the partner's dataset file of this version (its sha256) from the portal's internal
+    API to `target`: this replica's own copy, whatever node it runs on. Written beside it under
+    a temporary name and put in place only whole and with that very checksum; a file longer
+    than a dataset may be in memory is cut off. Raises OSError or a requests error (for the
+    log: the partner reads that the file is missing)."""
+    url = f"{config.portal_internal_url}/internal/partners/{quote(slug, safe='')}/datasets/{quote(version, safe='')}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out, requests.get(
+            url, headers={**_headers(config), "Accept": "*/*"}, timeout=TIMEOUT_SECONDS, stream=True
+        ) as response:
+            if response.status_code != 200:
+                raise OSError(f"the portal answered {response.status_code} for {url}")
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                size += len(chunk)
+                if size > config.dataset_limits.memory_bytes:
+                    raise OSError(f"{url} is longer than {config.dataset_limits.memory_bytes} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != version:
+            raise OSError(f"{url} does not have the checksum of its version")
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def fetch_session(

@@ -1,4 +1,5 @@
-"""The service's settings, read from the environment in one place and checked.
+"""The service's settings, read from the environment in one place, through the schema's reader
+(envsettings) that every service shares.
 
 A missing or malformed value raises SettingsError naming the variable; the launcher
 (analytics.serve) reads the settings before the server starts, so a bad value stops the
@@ -14,27 +15,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import envsettings
+from envsettings import SettingError as SettingsError
+
 DEFAULT_PORTAL_INTERNAL_URL = "http://django:8000"
 DEFAULT_DATASETS_DIR = "/datasets"
-# The languages the analytics speak; .env.example's defaults for language and zone.
-LANGUAGES = ("ko", "en")
-DEFAULT_LANGUAGE = "ko"
-DEFAULT_TIME_ZONE = "Asia/Seoul"
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+# The languages the analytics speak; the schema's defaults for language and zone.
+LANGUAGES = envsettings.LANGUAGES
+DEFAULT_LANGUAGE = envsettings.default("PORTAL_LANGUAGE")
+DEFAULT_TIME_ZONE = envsettings.default("PORTAL_TIME_ZONE")
 
 
 @dataclass(frozen=True)
 class DatasetLimits:
     """What the loader takes (DATASET_MAX_*, the portal's ingest checks the same variables);
-    the defaults are .env.example's."""
+    the defaults are the schema's."""
 
-    columns: int = 500
-    rows: int = 5_000_000
-    cell_bytes: int = 65536
-    memory_bytes: int = 128 * 2**20
+    columns: int = envsettings.default("DATASET_MAX_COLUMNS")
+    rows: int = envsettings.default("DATASET_MAX_ROWS")
+    cell_bytes: int = envsettings.default("DATASET_MAX_CELL_BYTES")
+    memory_bytes: int = envsettings.default("DATASET_MAX_MEMORY_MB") * 2**20
 
 
 @dataclass(frozen=True)
@@ -49,53 +49,33 @@ class Settings:
 
 
 def load(environ: Mapping[str, str]) -> Settings:
-    url = environ.get("PORTAL_INTERNAL_URL", "").strip() or DEFAULT_PORTAL_INTERNAL_URL
+    url = envsettings.read("PORTAL_INTERNAL_URL", environ, default=DEFAULT_PORTAL_INTERNAL_URL)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SettingsError(
             f"PORTAL_INTERNAL_URL must be an http(s) URL such as {DEFAULT_PORTAL_INTERNAL_URL}, "
             f"not {url!r}"
         )
-    token = environ.get("INTERNAL_API_TOKEN", "").strip()
+    token = envsettings.read("INTERNAL_API_TOKEN", environ)
     if not token:
         raise SettingsError("INTERNAL_API_TOKEN is not set: the portal's internal API needs it")
-    datasets_dir = Path(environ.get("DATASETS_DIR", "").strip() or DEFAULT_DATASETS_DIR)
+    datasets_dir = Path(envsettings.read("DATASETS_DIR", environ, default=DEFAULT_DATASETS_DIR))
     if not datasets_dir.is_absolute():
         raise SettingsError(f"DATASETS_DIR must be an absolute path, not {str(datasets_dir)!r}")
-    defaults = DatasetLimits()
     limits = DatasetLimits(
-        columns=_whole(environ, "DATASET_MAX_COLUMNS", defaults.columns),
-        rows=_whole(environ, "DATASET_MAX_ROWS", defaults.rows),
-        cell_bytes=_whole(environ, "DATASET_MAX_CELL_BYTES", defaults.cell_bytes),
-        memory_bytes=_whole(environ, "DATASET_MAX_MEMORY_MB", defaults.memory_bytes // 2**20) * 2**20,
+        columns=envsettings.read("DATASET_MAX_COLUMNS", environ),
+        rows=envsettings.read("DATASET_MAX_ROWS", environ),
+        cell_bytes=envsettings.read("DATASET_MAX_CELL_BYTES", environ),
+        memory_bytes=envsettings.read("DATASET_MAX_MEMORY_MB", environ) * 2**20,
     )
-    language = environ.get("PORTAL_LANGUAGE", "").strip() or DEFAULT_LANGUAGE
-    if language not in LANGUAGES:
-        raise SettingsError(f"PORTAL_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}")
-    zone = environ.get("PORTAL_TIME_ZONE", "").strip() or DEFAULT_TIME_ZONE
-    try:
-        time_zone = zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-        raise SettingsError(
-            f"PORTAL_TIME_ZONE must be an IANA time zone such as {DEFAULT_TIME_ZONE}, not {zone!r}"
-        ) from error
     return Settings(
         portal_internal_url=url.rstrip("/"),
         internal_api_token=token,
         datasets_dir=datasets_dir,
         dataset_limits=limits,
-        language=language,
-        time_zone=time_zone,
+        language=envsettings.read("PORTAL_LANGUAGE", environ),
+        time_zone=zoneinfo.ZoneInfo(envsettings.read("PORTAL_TIME_ZONE", environ)),
     )
-
-
-def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise SettingsError(f"{name} must be a whole number of at least 1, not {raw!r}")
-    return int(raw)
 
 
 @functools.cache

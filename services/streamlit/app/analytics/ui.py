@@ -325,11 +325,18 @@ def load(info: portal_api.DatasetInfo) -> datasets.LoadedDataset:
     """The dataset's data, or a message naming the dataset and the end of the run."""
     portal = current_portal()
     config = settings.get()
+    partner = portal.who.partner
+
+    def fetch(target):
+        # This replica's own copy, from the portal: no volume is shared, on one host or many.
+        portal_api.fetch_dataset_file(partner, info.version, target, config)
+        datasets.keep_only(config.datasets_dir, partner, {d.path for d in portal.catalog.datasets})
+
     try:
         # Shown only when loading takes a moment: a dataset already in the cache returns at once.
         with st.spinner(_("Loading the dataset…")):
             loaded = datasets.load(
-                config.datasets_dir, portal.who.partner, info.path, info.version, config.dataset_limits
+                config.datasets_dir, partner, info.path, info.version, config.dataset_limits, fetch
             )
     except datasets.DatasetError as error:
         st.error(_("The dataset “{name}” cannot be shown. {error}").format(name=literal(info.name), error=error))

@@ -6,7 +6,7 @@ from datasets import ingest
 from datasets.forms import CHOSEN_KINDS
 from datasets.models import Dataset
 from datasets.reading import Options
-from partners.models import Partner
+from partners.management.named import partner_named
 
 
 class Command(BaseCommand):
@@ -29,9 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--preview", action="store_true", help="Print the columns and first rows; store nothing")
 
     def handle(self, *args, slug, file, name, description, replace, sheet, header_row, types, preview, **options):
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            raise CommandError(f"No partner {slug!r}; create it with createpartner.")
+        partner = partner_named(slug)
         existing = Dataset.objects.filter(partner=partner, name=name).first()
         if existing and not replace and not preview:
             raise CommandError(

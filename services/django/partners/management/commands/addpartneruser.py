@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from partners.models import Membership, Partner
+from partners.management.named import partner_named
+from partners.models import Membership
 
 
 class Command(BaseCommand):
@@ -26,9 +27,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, slug, username, password_stdin, email, **options):
         self.stdin = options.get("stdin", sys.stdin)
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            raise CommandError(f"No partner {slug!r}; create it with createpartner.")
+        partner = partner_named(slug)
         User = get_user_model()
         user = User.objects.filter(username=username).select_related("membership__partner").first()
         if user is not None:

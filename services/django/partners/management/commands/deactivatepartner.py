@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from partners.models import Partner
+from partners.management.named import partner_named
 
 
 class Command(BaseCommand):
@@ -11,9 +11,7 @@ class Command(BaseCommand):
         parser.add_argument("--undo", action="store_true", help="Activate the partner again")
 
     def handle(self, *args, slug, undo, **options):
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            raise CommandError(f"No partner {slug!r}.")
+        partner = partner_named(slug)
         state = "active" if undo else "inactive"
         if partner.active == undo:
             self.stdout.write(f"Partner {slug} is already {state}.")

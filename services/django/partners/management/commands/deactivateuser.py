@@ -1,7 +1,7 @@
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from partners import people
+from partners.management.named import user_named
 
 
 class Command(BaseCommand):
@@ -15,9 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--undo", action="store_true", help="Activate the user again")
 
     def handle(self, *args, username, undo, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user {username!r}.")
+        user = user_named(username)
         state = "active" if undo else "inactive"
         if user.is_active == undo:
             self.stdout.write(f"{username} is already {state}.")

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts import links
 from partners import people
 from partners.management.handout import print_link
-from partners.models import Membership, Partner
+from partners.management.named import partner_named
+from partners.models import Membership
 
 
 class Command(BaseCommand):
@@ -23,9 +24,7 @@ class Command(BaseCommand):
                             help="Language of the e-mail (default: PORTAL_LANGUAGE)")
 
     def handle(self, *args, slug, username, email, admin, language, **options):
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            raise CommandError(f"No partner {slug!r}; create it with createpartner.")
+        partner = partner_named(slug)
         role = Membership.ADMIN if admin else Membership.MEMBER
         try:
             user = people.invite(partner, username, email, role)

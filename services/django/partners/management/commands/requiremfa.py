@@ -1,6 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from partners.models import Partner
+from partners.management.named import partner_named
 
 
 class Command(BaseCommand):
@@ -14,9 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--off", action="store_true", help="No longer require it")
 
     def handle(self, *args, slug, off, **options):
-        partner = Partner.objects.filter(slug=slug).first()
-        if partner is None:
-            raise CommandError(f"No partner {slug!r}.")
+        partner = partner_named(slug)
         partner.require_mfa = not off
         partner.save()  # save(), not update(): the signal drops the cached partner
         state = "optional" if off else "required"

@@ -1,10 +1,10 @@
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import links
 from accounts.language import saved_language
 from partners.management.handout import print_link
+from partners.management.named import user_named
 
 
 class Command(BaseCommand):
@@ -17,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user {username!r}.")
+        user = user_named(username)
         if not user.is_active:
             raise CommandError(f"{username} is deactivated: a link would do nothing (deactivateuser --undo lets them back).")
         print_link(self, user, links.kind_for(user), saved_language(user) or settings.LANGUAGE_CODE)

@@ -1,8 +1,8 @@
-"""The ops side of the portal: load history from the probes' snapshots (`recordload`, thinning)
+"""The monitoring app: load history from the probes' snapshots (`recordload`, thinning)
 and the staff-only status page /ops/status/ that shows it."""
-import importlib
 import io
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import polib
@@ -13,11 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone as django_timezone
 
-import portal.settings
-from portal.settings_test import stand_ins
 from portal_probe import language as probe_language
 from portal_probe.advice import Thresholds, snapshot_warnings
-from monitoring import charts, history
+from monitoring import history, load_charts
 from monitoring.management.commands import recordload
 from monitoring.models import LoadSample
 from monitoring.readings import read_folder
@@ -421,6 +419,54 @@ def test_the_status_page_warns_and_recommends(staff_client, loaded):
     assert expected in html
 
 
+def loadstatus(*args):
+    out = io.StringIO()
+    call_command("loadstatus", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_loadstatus_gives_the_pages_rows_advice_and_warnings_for_machines(staff_client, loaded):
+    page = staff_client.get("/ops/status/").context
+    report = json.loads(loadstatus("--json"))
+
+    assert [(row["container"], row["health"], row["sessions"]) for row in report["containers"]] == [
+        (row.container, row.health, row.sessions) for row in page["rows"]
+    ]
+    (replica,) = [row for row in report["containers"] if row["container"] == "partner-portal-streamlit-1"]
+    assert (replica["memory_bytes"], replica["memory_limit_bytes"], replica["cpu_quota_cores"]) == (
+        850 * MIB, 1000 * MIB, 1.0
+    )
+    assert report["warnings"] == page["warnings"]
+    assert [advice["recommendation"] for advice in report["advice"]] == page["recommendations"]
+    (streamlit,) = [advice for advice in report["advice"] if advice["service"] == "streamlit"]
+    assert streamlit["scale_to"] == 2
+    # The fresh snapshots the advice read: the stale replica's is not among them.
+    assert [one["container"] for one in report["snapshots"]["streamlit"]] == ["partner-portal-streamlit-1"]
+    assert report["latency"]["requests"] == 1234
+
+
+def test_loadstatus_prints_a_table_on_the_portals_clock_then_warnings_and_advice(settings, loaded):
+    settings.TIME_ZONE = "Asia/Seoul"
+    text = loadstatus()
+
+    first, *lines = text.splitlines()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST \(Asia/Seoul\); each container reports every 15 s", first)
+    assert lines[0].split() == ["CONTAINER", "HEALTH", "CPU", "MEMORY", "/", "LIMIT", "SESSIONS", "REPORTED"]
+    assert lines[3].split()[:5] == ["partner-portal-streamlit-1", "healthy", "41%", "of", "1"]
+    assert "850M / 1000M (85%)" in lines[3]
+    assert lines[4].split()[:2] == ["partner-portal-streamlit-2", "stale"]
+    assert "nginx over the last 5 min: all 1234 requests, p50 12ms, p95 230ms; app 234 requests" in text
+    assert "warning: partner-portal-streamlit-2: no snapshot for 10 min" in text
+    assert re.search(r"^streamlit: 1 replica at .*: scale to 2 \(ops/scale 2\)$", text, re.M), text
+
+
+def test_loadstatus_is_english_whatever_the_portals_language(settings, loaded, korean_catalogs):
+    settings.LANGUAGE_CODE = "ko"
+    text = loadstatus()
+
+    assert "no snapshot for 10 min" in text and "scale to 2" in text
+
+
 @pytest.fixture
 def korean_catalogs(settings, tmp_path, monkeypatch):
     """The portal's and the probe's Korean catalogs compiled as the image build does."""
@@ -473,7 +519,7 @@ def test_the_status_page_draws_the_last_day_as_svg(staff_client, loaded):
 
     cpu, memory, sessions = response.context["charts"]
     assert [line.label for line in cpu.lines] == ["partner-portal-streamlit-1"]
-    assert 280 <= cpu.lines[0].points <= charts.MAX_POINTS
+    assert 280 <= cpu.lines[0].points <= load_charts.MAX_POINTS
     assert memory.level.label == "80 %" and sessions.lines == []
     html = response.content.decode()
     assert html.count("<svg viewBox=") == 2  # no sessions in the history: nothing to draw
@@ -549,7 +595,7 @@ def test_the_status_page_takes_five_queries_whatever_the_history_holds(
         response = staff_client.get("/ops/status/")
 
     assert len(response.context["rows"]) == 6
-    assert all(line.points <= charts.MAX_POINTS for chart in response.context["charts"] for line in chart.lines)
+    assert all(line.points <= load_charts.MAX_POINTS for chart in response.context["charts"] for line in chart.lines)
 
 
 # Pieces -------------------------------------------------------------------------------------------
@@ -560,7 +606,7 @@ def test_a_chart_breaks_its_line_where_a_container_sent_nothing(settings):
     times = [now - timedelta(hours=hours) for hours in (20, 19.9, 19.8, 3)]
     line = history.Series("streamlit-1", "streamlit", times, [True] * 4, [10, 20, 30, 40], [None] * 4, [None] * 4)
 
-    chart = charts.chart(
+    chart = load_charts.chart(
         "CPU", [line], lambda line: line.cpu_percent, now=now, tz=timezone.utc, colour_of={line.container: "#000"}
     )
 
@@ -578,7 +624,7 @@ def test_a_young_history_fills_its_chart_and_ends_at_the_newest_reading():
     sessions = [15 if now - time < timedelta(minutes=1) else 0 for time in times]
     line = history.Series("streamlit-1", "streamlit", times, [True] * 120, [10] * 120, [None] * 120, sessions)
 
-    chart = charts.chart(
+    chart = load_charts.chart(
         "Sessions", [line], lambda line: line.sessions, now=now, tz=timezone.utc, colour_of={line.container: "#000"},
         unit="",
     )
@@ -590,16 +636,8 @@ def test_a_young_history_fills_its_chart_and_ends_at_the_newest_reading():
 
 
 @pytest.fixture
-def load_settings(monkeypatch):
-    def load(**env):
-        for name, value in {"DJANGO_SECRET_KEY": "k" * 50, "INTERNAL_API_TOKEN": "t" * 40, **env}.items():
-            monkeypatch.setenv(name, value)
-        return importlib.reload(portal.settings)
-
-    yield load
-    monkeypatch.undo()
-    with stand_ins():
-        importlib.reload(portal.settings)
+def load_settings(reload_settings):
+    return lambda **env: reload_settings(with_stand_ins=True, **env)
 
 
 def test_the_probe_settings_have_the_probes_defaults_and_are_checked(load_settings, monkeypatch):
