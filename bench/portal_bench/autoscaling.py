@@ -26,11 +26,6 @@ def upstream_replicas(project: BenchProject) -> int:
     return routed_replicas(project.nginx_config())
 
 
-def restart_nginx(project: BenchProject) -> None:
-    """nginx reads TRUSTED_PROXIES when it renders its config at start: recreate it, nothing else."""
-    project.compose("up", "-d", "--no-deps", "--wait", "--wait-timeout", "120", "nginx")
-
-
 def routed_replicas(nginx_config: str) -> int:
     """The replicas nginx gives new partners: `upstream streamlit`'s servers not marked down (a
     draining one keeps a down line there, and a line in the sessions' upstream)."""
@@ -40,18 +35,17 @@ def routed_replicas(nginx_config: str) -> int:
 
 def run(project: BenchProject, plan) -> dict:
     replicas_before = len(project.containers("streamlit"))
+    (nginx,) = project.containers("nginx")
     settings = {"AUTOSCALE_COOLDOWN_SECONDS": str(plan.autoscale_cooldown), "STREAMLIT_MIN_REPLICAS": "1",
-                "STREAMLIT_MAX_REPLICAS": "2", "STREAMLIT_DRAIN_SECONDS": "120"}
+                "STREAMLIT_MAX_REPLICAS": "2", "STREAMLIT_DRAIN_SECONDS": "120",
+                # Each tab a partner of its own address, named in X-Forwarded-For by this host:
+                # sessions from one address would rightly make the advice add no replica.
+                "TRUSTED_PROXIES": f"{project.source_address(nginx)}/32"}
     kept = {name: project.stack.settings.get(name, "") for name in settings}
     for name, value in settings.items():
         project.set_setting(f"{name}={value}")
+    project.recreate_nginx()
     env = dict(project.env(), STREAMLIT_SESSIONS_PER_REPLICA=str(plan.autoscale_sessions - 1))
-    # Each tab a partner of its own address, named in X-Forwarded-For by this host (trusted for
-    # the run): sessions from one address would rightly make the advice add no replica.
-    (nginx,) = project.containers("nginx")
-    kept["TRUSTED_PROXIES"] = project.stack.settings.get("TRUSTED_PROXIES", "")
-    project.set_setting(f"TRUSTED_PROXIES={project.source_address(nginx)}/32")
-    restart_nginx(project)
     project.ops("scale", "1")
     lines: list[str] = []
     open_tabs: list[StreamlitSession] = []
@@ -104,5 +98,5 @@ def run(project: BenchProject, plan) -> dict:
             tab.close()
         for name, value in kept.items():
             project.set_setting(f"{name}={value}")
-        restart_nginx(project)
+        project.recreate_nginx()
         project.ops("scale", str(replicas_before))
