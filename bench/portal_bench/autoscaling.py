@@ -23,16 +23,28 @@ ROUND_SECONDS = 2.0
 
 
 def upstream_replicas(project: BenchProject) -> int:
-    return project.nginx_config().count(f"server {project.name}-streamlit-")
+    return routed_replicas(project.nginx_config())
+
+
+def routed_replicas(nginx_config: str) -> int:
+    """The replicas nginx gives new partners: `upstream streamlit`'s servers not marked down (a
+    draining one keeps a down line there, and a line in the sessions' upstream)."""
+    block = nginx_config.split("upstream streamlit {", 1)[1].split("}", 1)[0]
+    return sum(1 for line in block.splitlines() if line.strip().startswith("server ") and " down;" not in line)
 
 
 def run(project: BenchProject, plan) -> dict:
     replicas_before = len(project.containers("streamlit"))
+    (nginx,) = project.containers("nginx")
     settings = {"AUTOSCALE_COOLDOWN_SECONDS": str(plan.autoscale_cooldown), "STREAMLIT_MIN_REPLICAS": "1",
-                "STREAMLIT_MAX_REPLICAS": "2", "STREAMLIT_DRAIN_SECONDS": "120"}
+                "STREAMLIT_MAX_REPLICAS": "2", "STREAMLIT_DRAIN_SECONDS": "120",
+                # Each tab a partner of its own address, named in X-Forwarded-For by this host:
+                # sessions from one address would rightly make the advice add no replica.
+                "TRUSTED_PROXIES": f"{project.source_address(nginx)}/32"}
     kept = {name: project.stack.settings.get(name, "") for name in settings}
     for name, value in settings.items():
         project.set_setting(f"{name}={value}")
+    project.recreate_nginx()
     env = dict(project.env(), STREAMLIT_SESSIONS_PER_REPLICA=str(plan.autoscale_sessions - 1))
     project.ops("scale", "1")
     lines: list[str] = []
@@ -64,8 +76,9 @@ def run(project: BenchProject, plan) -> dict:
 
     try:
         step = time.monotonic()
-        open_tabs.extend(StreamlitSession(project.url, cookies={"sessionid": project.session_cookie})
-                         for _ in range(plan.autoscale_sessions))
+        open_tabs.extend(StreamlitSession(project.url, cookies={"sessionid": project.session_cookie},
+                                          headers={"X-Forwarded-For": f"198.51.100.{index + 1}"})
+                         for index in range(plan.autoscale_sessions))
         work("out")
         opened = len(open_tabs) + lost["out"]
         rounds_until(2, "out", timeout=180)
@@ -85,4 +98,5 @@ def run(project: BenchProject, plan) -> dict:
             tab.close()
         for name, value in kept.items():
             project.set_setting(f"{name}={value}")
+        project.recreate_nginx()
         project.ops("scale", str(replicas_before))

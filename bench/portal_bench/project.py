@@ -177,6 +177,11 @@ class BenchProject:
         (nginx,) = self.containers("nginx")
         return run("docker", "exec", nginx, "cat", "/tmp/nginx/nginx.conf")
 
+    def recreate_nginx(self) -> None:
+        """nginx reads its settings (routing, trusted proxies) when it renders its config at
+        start: recreate it, nothing else."""
+        self.compose("up", "-d", "--no-deps", "--wait", "--wait-timeout", "120", "nginx")
+
     # -- a partner to log in as --------------------------------------------------------------
     def create_partner(self, rows: int, slug: str = PARTNER) -> None:
         """A partner, one logged-in portal session, and a generated dataset of `rows` rows. The

@@ -76,8 +76,7 @@ def summarize(placements: dict[int, dict[str, str]], failure: dict | None, plan)
 def configure(project: BenchProject, mode: str, trusted: str) -> None:
     project.set_setting(f"STREAMLIT_ROUTING={mode}")
     project.set_setting(f"TRUSTED_PROXIES={trusted}/32")
-    # nginx reads both when it renders its config at start: recreate it, nothing else.
-    project.compose("up", "-d", "--no-deps", "--wait", "--wait-timeout", "120", "nginx")
+    project.recreate_nginx()
 
 
 def scale(project: BenchProject, count: int) -> None:

@@ -24,6 +24,8 @@ from portal_stack.stack import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "swarm"
 NAME = os.environ.get("SWARM_TEST_NAME", "pp-swarm")
+# What ops/test exports for its one-host project, none of it the swarm's.
+ONE_HOST_PROJECT = ("COMPOSE_PROJECT_NAME", "PORTAL_ENV_FILE", "PORTAL_PORT")
 # The test network, the swarm's own overlay networks and the stack's front network all come from
 # 10.213.64.0/19, which nothing else on a CI machine uses.
 SUBNET = ipaddress.ip_network("10.213.64.0/24")
@@ -167,7 +169,10 @@ class Deployment:
         self.stack = STACK
 
     def environment(self, **extra):
-        return {**os.environ, "DOCKER_HOST": self.swarm.docker_host(), "PORTAL_ENV_FILE": str(self.env_file),
+        # Not the one-host project's (ops/test exports them for the stack tests): compose would
+        # take them over the env file, and publish nginx on that project's port.
+        inherited = {name: value for name, value in os.environ.items() if name not in ONE_HOST_PROJECT}
+        return {**inherited, "DOCKER_HOST": self.swarm.docker_host(), "PORTAL_ENV_FILE": str(self.env_file),
                 # The images build on this machine's engine, where the cache is warm.
                 "BUILD_DOCKER_HOST": os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"),
                 "STACK_NAME": STACK, **extra}

@@ -52,9 +52,13 @@ def deployment(swarm, env_file):
         # ops/deploy is done when every task is healthy; nginx takes django up within seconds.
         for node in ("node1", "node2"):
             answers = []
+
+            def answered(node=node):
+                answers.append(login_page(swarm.url(node)))
+                return answers[-1] == 200
+
             try:
-                wait_until(f"the portal on {node}", lambda node=node: answers.append(login_page(swarm.url(node)))
-                           or answers[-1] == 200, timeout=60)
+                wait_until(f"the portal on {node}", answered, timeout=60)
             except AssertionError as error:
                 # What the partner would have seen, and what nginx said meanwhile.
                 said = swarm.docker("service", "logs", "--tail", "30", f"{found.stack}_nginx", check=False)

@@ -13,7 +13,7 @@ import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -40,11 +40,11 @@ class Pending:
 
     @property
     def path(self):
-        return _folder() / f"{PREFIX}{self.token}"
+        return _file(self.token)
 
     @property
     def facts(self):
-        return _folder() / f"{PREFIX}{self.token}.json"
+        return _file(self.token, ".json")
 
 
 def keep(request, upload, *, name, description):
@@ -66,7 +66,7 @@ def examined(waiting, options):
     # Kept as the file resolved them (the sheet and header found), so that choosing nothing new
     # in the preview gives the very same Options.
     resolved = Options(layout.sheet, layout.header_line, tuple(column for column in layout.columns if column[0] in layout.chosen))
-    waiting = Pending(**{**waiting.__dict__, "options": resolved, "layout": layout, "findings": findings})
+    waiting = replace(waiting, options=resolved, layout=layout, findings=findings)
     _write_facts(waiting)
     return waiting
 
@@ -78,14 +78,14 @@ def current(request):
     if not token:
         return None
     try:
-        facts = json.loads((_folder() / f"{PREFIX}{token}.json").read_text())
+        facts = json.loads(_file(token, ".json").read_text())
     except (OSError, ValueError):
         facts = None
     if facts is not None and facts["partner_id"] != request.partner.id:
         # Not this partner's (staff switched partners): forgotten here, left to its owner.
         request.session.pop(SESSION_KEY, None)
         return None
-    there = [_folder() / f"{PREFIX}{token}{suffix}" for suffix in ("", ".storing")]
+    there = [_file(token, suffix) for suffix in ("", ".storing")]
     if facts is None or not any(path.exists() for path in there):
         discard(request)
         return None
@@ -104,7 +104,7 @@ def current(request):
 def claim(waiting):
     """Takes the waiting file for storing, once: a second click of Store finds it gone and gets
     None. The file keeps its prefix, so the sweep still finds it should the process die."""
-    claimed = waiting.path.with_name(f"{waiting.path.name}.storing")
+    claimed = _file(waiting.token, ".storing")
     try:
         os.rename(waiting.path, claimed)
     except FileNotFoundError:
@@ -122,7 +122,7 @@ def discard(request):
     token = request.session.pop(SESSION_KEY, None)
     if token:
         for suffix in ("", ".json", ".storing"):
-            (_folder() / f"{PREFIX}{token}{suffix}").unlink(missing_ok=True)
+            _file(token, suffix).unlink(missing_ok=True)
 
 
 def sweep():
@@ -150,6 +150,11 @@ def _write_facts(waiting):
     temp.write_text(json.dumps(facts))
     os.replace(temp, waiting.facts)
     os.utime(waiting.path)  # a partner still at work keeps the upload from the sweep
+
+
+def _file(token, suffix=""):
+    """A waiting upload's file (suffix ""), its facts (".json") or its claimed file (".storing")."""
+    return _folder() / f"{PREFIX}{token}{suffix}"
 
 
 def _folder():

@@ -174,14 +174,12 @@ class _MisfitRow(IngestError):
     """A row that does not fit the header's columns: perhaps another row is the header."""
 
 
-class _Blank:
-    """A file (or sheet) of blank lines only, worded when it is told (gettext is set per request)."""
-
-    def __str__(self):
-        return gettext("The file has no header line: it holds only blank lines.")
+class _BlankFile(IngestError):
+    """A file, or a sheet, of blank lines only."""
 
 
-BLANK = _Blank()
+def _blank():
+    return _BlankFile(gettext("The file has no header line: it holds only blank lines."))
 
 
 # The child has no Django: it translates with the standard library's gettext, from the portal's
@@ -452,7 +450,7 @@ def _header_candidates(records):
     head = list(itertools.islice(records, HEAD_RECORDS))
     filled = [sum(1 for value in values if value.strip()) for _, values in head]
     if not head or not max(filled):
-        raise IngestError(str(BLANK))
+        raise _blank()
     return [line for (line, _), count in zip(head, filled) if 2 * count > max(filled)]
 
 
@@ -559,8 +557,7 @@ def _write_rows(records, layout, path, limits, sheet):
 
 def _count_misfits(strings, kind, lines, counted):
     """Adds the values that do not read as `kind` to `counted`: [count, first (line, value)s]."""
-    _, fits = _each(strings, kind)
-    wrong = pc.indices_nonzero(pc.invert(fits))
+    wrong = pc.indices_nonzero(pc.invert(_fits_each(strings, kind)))
     counted[0] += len(wrong)
     for row in wrong[: max(0, MISFIT_EXAMPLES - len(counted[1]))].to_pylist():
         counted[1].append((lines[row], _shown(strings[row].as_py())))
@@ -729,7 +726,7 @@ def _table(records, limits, header_line, sheet):
     is the row at `header_line`, one of the first rows."""
     head = list(itertools.islice(records, HEAD_RECORDS))
     if not head:
-        raise IngestError(str(BLANK))
+        raise _blank()
     lines = [line for line, _ in head]
     if header_line not in lines:
         raise IngestError(
@@ -930,9 +927,24 @@ def _typed(strings, kind):
 def _each(strings, kind):
     """The values as `kind` one by one, where _read takes a column whole: (the values, each one
     that does not read as `kind` missing; which values read as it, missing ones included)."""
-    missing = pc.is_null(strings)
     if kind == "text":
-        return strings, pc.fill_null(pc.or_(missing, True), True)
+        return strings, pc.or_(pc.is_null(strings), True)
+    candidate, good = _readable(strings, kind)
+    fits = pc.or_(pc.is_null(strings), good)
+    return pc.cast(pc.if_else(good, candidate, pa.scalar(None, pa.string())), ARROW_TYPES[kind]), fits
+
+
+def _fits_each(strings, kind):
+    """Which values read as `kind` (missing ones included), without making the typed values."""
+    if kind == "text":
+        return pc.or_(pc.is_null(strings), True)
+    return pc.or_(pc.is_null(strings), _readable(strings, kind)[1])
+
+
+def _readable(strings, kind):
+    """The values in ISO form where they are written in a Korean one, and which of those are a
+    value of `kind` (a day of the calendar, a time of the day); missing ones are not."""
+    missing = pc.is_null(strings)
     iso = pc.fill_null(pc.match_substring_regex(strings, PATTERNS[kind]), False)
     candidate = strings
     if kind in REWRITES and not _every(pc.or_(iso, missing)):
@@ -949,8 +961,7 @@ def _each(strings, kind):
         good = pc.and_(good, _is_date(pc.utf8_slice_codeunits(candidate, 0, 10)))
     if kind == "datetime":
         good = pc.and_(good, pc.fill_null(pc.match_substring_regex(candidate, VALID_TIME), False))
-    fits = pc.or_(missing, good)
-    return pc.cast(pc.if_else(good, candidate, pa.scalar(None, pa.string())), ARROW_TYPES[kind]), fits
+    return candidate, good
 
 
 # Each rewrite takes a column's values and which of them are written in its Korean forms, and
@@ -1062,7 +1073,7 @@ def _inspect_workbook(f, limits, options):
                 errors.append(error)
                 continue
             return Layout("excel", sheet=sheet, **table), replace(findings, sheets=tuple(sheets))
-        told = [error for error in errors if str(error) != str(BLANK)]
+        told = [error for error in errors if not isinstance(error, _BlankFile)]
         if not told:
             raise IngestError(gettext("Every sheet of this workbook is empty."))
         raise told[0]

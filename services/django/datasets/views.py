@@ -72,13 +72,18 @@ def download(request, pk):
 def download_version(request, pk, number):
     """An earlier version of the dataset as a file, as `download` makes the current one; its name
     says which version it is."""
-    version = get_object_or_404(
-        DatasetVersion.objects.select_related("dataset"), dataset_id=pk, dataset__partner_id=request.partner.id,
-        number=number,
-    )
+    version = _version_of(request, pk, number)
     dataset = version.dataset
     name = gettext("{name} (version {number})").format(name=dataset.name, number=version.number)
     return _send(request, dataset, version, name)
+
+
+def _version_of(request, pk, number):
+    """The dataset's kept version `number`, of the acting partner's datasets only: a 404 otherwise."""
+    return get_object_or_404(
+        DatasetVersion.objects.select_related("dataset"), dataset_id=pk, dataset__partner_id=request.partner.id,
+        number=number,
+    )
 
 
 def _send(request, dataset, stored, name):
@@ -114,10 +119,7 @@ def _send(request, dataset, stored, name):
 @require_POST
 def restore_version(request, pk, number):
     """Makes an earlier version the dataset's current file; the current one becomes a version."""
-    version = get_object_or_404(
-        DatasetVersion.objects.select_related("dataset"), dataset_id=pk, dataset__partner_id=request.partner.id,
-        number=number,
-    )
+    version = _version_of(request, pk, number)
     if not version.file.exists():
         messages.error(request, VERSION_MISSING)
         return redirect("dataset_detail", pk=pk)
