@@ -154,8 +154,7 @@ def test_a_run_stopped_as_it_leaves_the_notice_gives_its_turn_back():
 
 
 def test_a_computation_past_the_time_limit_is_stopped_with_a_message():
-    # No time at all: stopped before the engine starts, so the test does not depend on speed (the
-    # cancel of a running query, polars' own, is not exercised here).
+    # No time at all: stopped before the engine starts, so the test does not depend on speed.
     shared = computing.Computations(ComputationLimits(seconds=0))
     frame = heavy_frame()
     with pytest.raises(computing.TooLong) as stopped:
@@ -166,6 +165,30 @@ def test_a_computation_past_the_time_limit_is_stopped_with_a_message():
     # Nothing is kept of it: asked again with time enough, it is computed.
     shared.limits = ComputationLimits(seconds=600)
     assert shared.get("acme", "median", lambda: "computed") == "computed"
+
+
+def test_a_running_query_past_the_time_limit_is_cancelled_inside_the_engine():
+    # A query of many steps, each far longer than nothing: the engine stops between steps, so
+    # most of them never run. The steps are counted, not timed.
+    rows = heavy_frame()
+    medians = rows.group_by("key").agg(pl.col("value").median().alias("median"))
+    steps_run = []
+
+    def counted(frame):
+        steps_run.append(1)
+        return frame
+
+    query, steps = rows, 40
+    for _ in range(steps):
+        query = (query.join(medians, on="key").sort("value")
+                 .select("key", (pl.col("value") + pl.col("median")).alias("value")).map_batches(counted))
+    shared = computing.Computations(ComputationLimits(per_partner=1, seconds=1))
+    with pytest.raises(computing.TooLong):
+        shared.get("acme", "steps", lambda: computing.collect(query))
+    assert len(steps_run) < steps / 2
+    # The partner's one turn is back once the query has stopped.
+    with shared.turn("acme", lambda: pytest.fail("the partner's turn was not given back")):
+        pass
 
 
 def test_outside_a_computation_nothing_limits_the_time():
