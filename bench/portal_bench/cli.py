@@ -61,7 +61,7 @@ def measure(project: BenchProject, plan) -> dict:
     say(f"{plan.name} run; bringing the bench project up (timed: ops/up with the images built)")
     results["startup"] = startup.run(project)
     results["machine"] = machine.describe(project)
-    results["settings"] = {name: project.stack.setting(name, "") for name in QUOTED_SETTINGS}
+    results["settings"] = {name: project.stack.setting(name) for name in QUOTED_SETTINGS}
 
     say(f"a partner, its login and a generated dataset of {plan.session_rows:,} rows")
     project.create_partner(plan.session_rows)

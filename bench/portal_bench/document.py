@@ -174,7 +174,7 @@ def machine_figures(results: dict) -> dict:
 def claims_figures(results: dict) -> dict:
     m = results["machine"]
     sessions = results["sessions"]
-    settings = results.get("settings", {})
+    settings = results["settings"]
     top = max(levels(results, GUNICORN, "home"))
 
     def p95(series, page, users):
@@ -195,7 +195,7 @@ def claims_figures(results: dict) -> dict:
 
     # A replica's sessions, by time and by memory, and the routing.
     capacity = session_capacity(sessions)
-    by_memory = sessions_by_memory(sessions, float(settings.get("PROBE_MEM_FAIL") or 90))
+    by_memory = sessions_by_memory(sessions, settings["PROBE_MEM_FAIL"])
     if by_memory is None or capacity is None:
         binding = ""
     else:
@@ -209,7 +209,7 @@ def claims_figures(results: dict) -> dict:
         spread.append(fill("mode_spread", mode=mode, worst=f"{worst:.2f}", scaling=scaling))
 
     # When to scale.
-    setting = settings.get("STREAMLIT_SESSIONS_PER_REPLICA")
+    setting = settings["STREAMLIT_SESSIONS_PER_REPLICA"]
     portal_users = 20 if http_row(results, NGINX, "home", 20) else top
     return {
         "runserver_verdict": fill(verdict),
@@ -239,8 +239,7 @@ def claims_figures(results: dict) -> dict:
         "by_memory": sessions_count(by_memory),
         "binding": binding,
         "spread": "; ".join(spread),
-        "setting_compared": fill("setting_compared", setting=setting, capacity=sessions_count(capacity))
-        if setting else "",
+        "setting_compared": fill("setting_compared", setting=setting, capacity=sessions_count(capacity)),
         "peak_cpu": f"{max(level['cpu_cores'] for level in sessions['levels']):.2f}",
         "replica_cpus": cpus(m["limits"]["streamlit"]["cpus"]),
         "portal_p95": ms(p95(NGINX, "home", portal_users)),
@@ -343,7 +342,8 @@ def capacity_figures(results: dict) -> dict:
     s = results["sessions"]
     ours, plain = session_capacity(s), session_capacity(s["plain"])
     below = [(mine, theirs) for mine, theirs in zip(s["levels"], s["plain"]["levels"])
-             if theirs["p95"] is not None and theirs["p95"] <= SECOND_MS] or list(zip(s["levels"], s["plain"]["levels"]))[:1]
+             if all(level["p95"] is not None and level["p95"] <= SECOND_MS for level in (mine, theirs))
+             ] or list(zip(s["levels"], s["plain"]["levels"]))[:1]
     mine, theirs = below[-1] if below else (None, None)
     crossed = stats.crossing([(level["sessions"], level["p95"]) for level in s["levels"]], SECOND_MS)["crossed"]
     return {
@@ -360,7 +360,7 @@ def capacity_figures(results: dict) -> dict:
 
 def fairness_figures(results: dict) -> dict:
     f = results["fairness"]
-    settings = results.get("settings", {})
+    settings = results["settings"]
 
     def cells(name, figures, tabs):
         return [f"{fill(name)} ({tabs})", f"{figures['reruns']:,}", ms(figures["p50"]), ms(figures["p95"]),
@@ -370,7 +370,7 @@ def fairness_figures(results: dict) -> dict:
         "fair_sessions": f["b_sessions"],
         "heavy_sessions": f["heavy_sessions"],
         "heavy_rows": f"{f['heavy_rows']:,}",
-        "per_partner": settings.get("STREAMLIT_COMPUTATIONS_PER_PARTNER") or "2",
+        "per_partner": settings["STREAMLIT_COMPUTATIONS_PER_PARTNER"],
         "fair_rows": rows([cells("fair_alone", f["alone"], f["b_sessions"]),
                            cells("fair_loaded", f["loaded"], f["b_sessions"]),
                            cells("fair_heavy", f["heavy"], f["heavy_sessions"])]),

@@ -3,7 +3,7 @@
     python3 envfile.py create EXAMPLE TARGET [NAME=VALUE ...]   # only when TARGET does not exist yet
     python3 envfile.py check FILE [--skip-port-check]
     python3 envfile.py set FILE NAME=VALUE      # ops/scale keeps STREAMLIT_REPLICAS up to date
-    python3 envfile.py get FILE NAME [DEFAULT]  # one value, for the shell scripts
+    python3 envfile.py get FILE NAME            # one value (or the schema's default), for the shell scripts
 
 `check` names the line at fault (FILE:LINE: message) and exits 1 on the first bad file. The
 schema (services/base/lib/envsettings.py, which every image carries) is the one list of settings:
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services" / "base" / "lib"))
-from envsettings import SCHEMA, SECRETS, problem  # noqa: E402
+from envsettings import SCHEMA, SECRETS, SettingError, problem, read  # noqa: E402
 
 
 class EnvError(Exception):
@@ -42,6 +42,15 @@ def parse(path):
 def values(path):
     """{name: value} of the file's settings: what ops/status, the stack tests and ops/bench read."""
     return {name: value for _, name, value in parse(path)}
+
+
+def setting(path, name):
+    """NAME as the services read it: the file's value, else the schema's default, converted by
+    the schema's rule (a whole number as an int, a list as a list)."""
+    try:
+        return read(name, values(path))
+    except SettingError as exc:
+        raise EnvError(f"{path}: {exc}") from None
 
 
 def check(path, port_check=True):
@@ -130,8 +139,8 @@ def main(argv):
             create(argv[1], argv[2], argv[3:])
         elif argv[:1] == ["set"] and len(argv) == 3:
             set_value(argv[1], argv[2])
-        elif argv[:1] == ["get"] and len(argv) in (3, 4):
-            print(values(argv[1]).get(argv[2]) or (argv[3] if len(argv) == 4 else ""))
+        elif argv[:1] == ["get"] and len(argv) == 3:
+            print(setting(argv[1], argv[2]))
         elif argv[:1] == ["check"] and len(argv) in (2, 3):
             check(argv[1], port_check="--skip-port-check" not in argv)
         else:

@@ -98,8 +98,8 @@ def warmed_up(stack, traffic, requests=40):
 
 
 def test_a_killed_gunicorn_worker_costs_at_most_its_requests_in_flight(stack, partner, app_asset, request):
-    workers = int(stack.setting("GUNICORN_WORKERS", "4"))
-    threads = int(stack.setting("GUNICORN_THREADS", "2"))
+    workers = stack.setting("GUNICORN_WORKERS")
+    threads = stack.setting("GUNICORN_THREADS")
     (django,) = stack.container_names("django")
     master, before = gunicorn_layout(stack)
     assert len(before) == workers

@@ -53,11 +53,11 @@ def partner(stack):
 
 
 def test_sessions_from_one_address_make_the_advice_say_more_replicas_will_not_spread_them(stack, partner):
-    if stack.setting("STREAMLIT_ROUTING", "consistent") == "user":
+    if stack.setting("STREAMLIT_ROUTING") == "user":
         pytest.skip("routing by user spreads one address's people: nothing to advise")
     # One more tab than a replica should hold, all from the host's one address, as the people of
     # one partner behind a NAT; the stack's own mark, since ops/status reads django's settings.
-    mark = int(stack.setting("STREAMLIT_SESSIONS_PER_REPLICA", "10"))
+    mark = stack.setting("STREAMLIT_SESSIONS_PER_REPLICA")
     tabs = [open_session(stack, partner[number % len(partner)]) for number in range(mark + 1)]
     try:
         def advice():
@@ -68,7 +68,7 @@ def test_sessions_from_one_address_make_the_advice_say_more_replicas_will_not_sp
             (streamlit,) = [a for a in json.loads(result.stdout)["advice"] if a["service"] == "streamlit"]
             return "from one client address" in streamlit["recommendation"] and streamlit["recommendation"]
 
-        interval = float(stack.setting("PROBE_INTERVAL", "15"))
+        interval = stack.setting("PROBE_INTERVAL")
         said = stack.wait_until("the advice to name the one address", advice, timeout=3 * interval + 10, interval=2)
         assert "will not spread them; STREAMLIT_ROUTING=user" in said
     finally:
@@ -241,7 +241,7 @@ def autoscale_until(stack, change, timeout, tabs):
 
 def test_autoscale_adds_a_replica_under_load_and_removes_one_after_it_without_closing_a_session(stack, people):
     scale(stack, 1)
-    interval = float(stack.setting("PROBE_INTERVAL", "15"))
+    interval = stack.setting("PROBE_INTERVAL")
     keeper, *load = [open_session(stack, cookie) for cookie in people[:3]]
     try:
         lines = autoscale_until(stack, "1→2", timeout=4 * interval + 30, tabs=[keeper, *load])

@@ -7,13 +7,11 @@ import subprocess
 from support.logins import create_partner_user, create_staff_user, login
 
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-DEFAULT_LIMITS = {"nginx": ("0.5", "256m"), "django": ("1.0", "1g"), "streamlit": ("1.0", "2g")}
 
 
 def configured_limits(stack, service):
-    cpus, memory = DEFAULT_LIMITS[service]
-    cpus = float(stack.setting(f"{service.upper()}_CPUS", cpus))
-    size = stack.setting(f"{service.upper()}_MEM_LIMIT", memory).lower()
+    cpus = stack.setting(f"{service.upper()}_CPUS")
+    size = stack.setting(f"{service.upper()}_MEM_LIMIT").lower()
     number, unit = re.fullmatch(r"(\d+)([kmg]?)", size).groups()
     return cpus, int(number) * UNITS[unit]
 
@@ -62,7 +60,7 @@ def test_ops_status_prints_a_table_and_a_recommendation(stack):
     # A replica troubled in the last minutes (an earlier test restarted one) keeps it from "enough".
     actions = r"(enough|scale to \d+|see the warnings|.* was .* in the last minutes)"
     assert re.search(rf"^streamlit: {summary}: {actions}", result.stdout, re.M), result.stdout
-    zone = stack.setting("PORTAL_TIME_ZONE", "Asia/Seoul")
+    zone = stack.setting("PORTAL_TIME_ZONE")
     assert re.match(rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d \S+ \({re.escape(zone)}\);", result.stdout), result.stdout
 
 
@@ -74,7 +72,7 @@ def test_fewer_gunicorn_workers_than_configured_mark_django_unhealthy_until_they
         stack.wait_until("django to turn unhealthy", lambda: health_of(stack, django) == "unhealthy", timeout=60)
         check = subprocess.run(["docker", "exec", django, "python3", "-m", "portal_probe", "check", "django"],
                                capture_output=True, text=True)
-        workers = int(stack.setting("GUNICORN_WORKERS", "4"))
+        workers = stack.setting("GUNICORN_WORKERS")
         assert check.returncode == 1
         assert f"{workers - 1} gunicorn workers, expected {workers}" in check.stderr
     finally:
@@ -85,7 +83,7 @@ def test_fewer_gunicorn_workers_than_configured_mark_django_unhealthy_until_they
 def test_a_streamlit_replica_past_its_memory_threshold_turns_unhealthy(stack):
     replica = stack.container_names("streamlit")[0]
     _, limit = configured_limits(stack, "streamlit")
-    fail_percent = int(stack.setting("PROBE_MEM_FAIL", "90"))
+    fail_percent = stack.setting("PROBE_MEM_FAIL")
     used = json.loads(subprocess.run(["docker", "exec", replica, "python3", "-m", "portal_probe", "report", "streamlit",
                                       "--once"], check=True, capture_output=True, text=True).stdout)["memory_bytes"]
     # Test-only: a process in the replica that holds written (resident) memory until its stdin closes.

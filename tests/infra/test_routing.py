@@ -115,7 +115,7 @@ def test_scaling_up_gives_new_clients_to_the_new_replica_and_moves_few_existing(
         after = one_replica_each(serving(stack, front, session_cookie, spread))
         moved = [a for a in spread if after[a] != before[a]]
         # Consistent hashing moves about 1/4 of the clients, and only onto the new replica.
-        if stack.setting("STREAMLIT_ROUTING", "consistent") == "consistent":
+        if stack.setting("STREAMLIT_ROUTING") == "consistent":
             assert len(moved) <= len(spread) // 2, f"{len(moved)} of {len(spread)} clients moved"
             assert all(after[a] == newest for a in moved)
         subnet = front_subnet(stack)
@@ -154,7 +154,7 @@ def test_a_dead_replicas_clients_fail_over_within_seconds_and_it_comes_back(stac
 @pytest.fixture
 def routing_by_user(stack, three_replicas):
     """STREAMLIT_ROUTING=user, as ops set it in .env and apply with ops/up; put back after."""
-    before = stack.setting("STREAMLIT_ROUTING", "consistent")
+    before = stack.setting("STREAMLIT_ROUTING")
     stack.set_setting("STREAMLIT_ROUTING=user")
     up = stack.ops("up")
     assert up.returncode == 0, up.stderr

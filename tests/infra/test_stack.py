@@ -89,7 +89,7 @@ def test_every_image_stays_within_its_size(stack, service):
 
 
 def test_gunicorn_runs_a_master_and_exactly_the_configured_workers(stack):
-    expected = int(stack.setting("GUNICORN_WORKERS", "4"))
+    expected = stack.setting("GUNICORN_WORKERS")
     (container,) = stack.container_names("django")
     master, workers = gunicorn_layout(stack.processes(container))
     assert len(workers) == expected
@@ -97,7 +97,7 @@ def test_gunicorn_runs_a_master_and_exactly_the_configured_workers(stack):
 
 
 def test_the_configured_number_of_streamlit_replicas_run_healthy(stack):
-    expected = int(stack.setting("STREAMLIT_REPLICAS", "2"))
+    expected = stack.setting("STREAMLIT_REPLICAS")
     replicas = stack.containers("streamlit")
     assert len(replicas) == expected
     assert all(r["State"] == "running" and r["Health"] == "healthy" for r in replicas), replicas

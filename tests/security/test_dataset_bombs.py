@@ -45,10 +45,6 @@ def parquet(table):
     return out.getvalue()
 
 
-def limit(stack, name, default):
-    return int(stack.setting(name, default))
-
-
 def one_long_string():
     return parquet(pa.table({"x": ["a" * 2**26]}))
 
@@ -62,28 +58,28 @@ def thirty_million_rows():
 
 
 def value_just_over(stack):
-    cell = limit(stack, "DATASET_MAX_CELL_BYTES", 65536)
+    cell = stack.setting("DATASET_MAX_CELL_BYTES")
     return b"id,note\n1," + b"x" * (cell + 1) + b"\n"
 
 
 # (what it is, its file name, its bytes given the stack, the words the refusal must hold given the stack)
 BOMBS = [
     ("one 64 MiB string in a few KB of Parquet", "string.parquet", lambda stack: one_long_string(),
-     lambda stack: f"Column 1 (“x”) holds a value longer than {limit(stack, 'DATASET_MAX_CELL_BYTES', 65536):,} "
+     lambda stack: f"Column 1 (“x”) holds a value longer than {stack.setting('DATASET_MAX_CELL_BYTES'):,} "
                    f"bytes (64.0 MB of data for 1 value); the portal takes at most "
-                   f"{limit(stack, 'DATASET_MAX_CELL_BYTES', 65536):,} bytes in one value (DATASET_MAX_CELL_BYTES)."),
+                   f"{stack.setting('DATASET_MAX_CELL_BYTES'):,} bytes in one value (DATASET_MAX_CELL_BYTES)."),
     ("a CSV of 100,000 columns", "wide.csv", lambda stack: csv_of_columns(100_000),
      lambda stack: f"The file has 100,000 columns; the portal takes at most "
-                   f"{limit(stack, 'DATASET_MAX_COLUMNS', 500):,} (DATASET_MAX_COLUMNS)."),
+                   f"{stack.setting('DATASET_MAX_COLUMNS'):,} (DATASET_MAX_COLUMNS)."),
     ("a CSV of 20,000 columns", "wide.csv", lambda stack: csv_of_columns(20_000),
      lambda stack: f"The file has 20,000 columns; the portal takes at most "
-                   f"{limit(stack, 'DATASET_MAX_COLUMNS', 500):,} (DATASET_MAX_COLUMNS)."),
+                   f"{stack.setting('DATASET_MAX_COLUMNS'):,} (DATASET_MAX_COLUMNS)."),
     ("30 million rows in a few hundred KB of Parquet", "long.parquet", lambda stack: thirty_million_rows(),
      lambda stack: f"The file has 30,000,000 rows; the portal takes at most "
-                   f"{limit(stack, 'DATASET_MAX_ROWS', 5_000_000):,} (DATASET_MAX_ROWS)."),
+                   f"{stack.setting('DATASET_MAX_ROWS'):,} (DATASET_MAX_ROWS)."),
     ("a value one byte over the cell limit", "long-value.csv", value_just_over,
-     lambda stack: f"a value of more than {limit(stack, 'DATASET_MAX_CELL_BYTES', 65536):,} bytes; the portal "
-                   f"takes at most {limit(stack, 'DATASET_MAX_CELL_BYTES', 65536):,} bytes in one value "
+     lambda stack: f"a value of more than {stack.setting('DATASET_MAX_CELL_BYTES'):,} bytes; the portal "
+                   f"takes at most {stack.setting('DATASET_MAX_CELL_BYTES'):,} bytes in one value "
                    "(DATASET_MAX_CELL_BYTES)."),
 ]
 
@@ -151,7 +147,7 @@ def import_despite_the_limits(stack, slug, name, content, **raised):
 
 def over_the_memory_budget(stack):
     """Half as much again as the stack's budget: 100-byte texts, 104 bytes each in memory."""
-    rows = limit(stack, "DATASET_MAX_MEMORY_MB", 128) * 2**20 * 3 // 2 // 104
+    rows = stack.setting("DATASET_MAX_MEMORY_MB") * 2**20 * 3 // 2 // 104
     return parquet(pa.table({"note": pa.repeat(pa.scalar("n" * 100), rows)}))
 
 

@@ -17,7 +17,7 @@ PORTS = [22, 80, 443, 3000, 5000, 5432, 6379, 8000, 8001, 8080, 8081, 8443, 8501
 
 
 def tls_mode(stack):
-    return bool(stack.setting("TLS_CERT_FILE", ""))
+    return bool(stack.setting("TLS_CERT_FILE"))
 
 
 def network_members(stack, network):
@@ -83,10 +83,10 @@ def answers(address, port):
 
 def test_from_the_host_only_the_published_port_answers(stack, request):
     (nginx,) = stack.container_names("nginx")
-    bind = stack.setting("PORTAL_BIND", "0.0.0.0")
-    ports = {int(stack.setting("PORTAL_PORT", "8080"))}
+    bind = stack.setting("PORTAL_BIND")
+    ports = {stack.setting("PORTAL_PORT")}
     if tls_mode(stack):
-        ports.add(int(stack.setting("PORTAL_TLS_PORT", "8443")))
+        ports.add(stack.setting("PORTAL_TLS_PORT"))
     everything = published(stack)
     ours = {(name, address, port) for name, address, port in everything if name.startswith(f"{stack.project}-")}
     assert ours == {(nginx, bind, port) for port in ports}, f"the project publishes {ours}"

@@ -20,7 +20,7 @@ GUESSES = 20
 
 @pytest.fixture
 def limit(stack):
-    return int(stack.setting("LOGIN_FAIL_LIMIT", "5"))
+    return stack.setting("LOGIN_FAIL_LIMIT")
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def test_an_oversized_request_line_is_refused(stack, request, path):
 def test_a_body_over_the_limit_is_refused_before_it_is_read(stack, request, partner, path):
     count(request.config, BAD_INPUTS, "body over the limit", 1)
     cookie, _ = partner
-    too_big = (int(stack.setting("UPLOAD_MAX_MB", "50")) + 1) * 1024 * 1024
+    too_big = (stack.setting("UPLOAD_MAX_MB") + 1) * 1024 * 1024
     # Only the headers are sent: the declared length alone must be enough to refuse it.
     reply = send(stack.url, "POST", path, [("Cookie", cookie), ("Content-Type", "text/csv"),
                                            ("Content-Length", str(too_big))])
@@ -71,7 +71,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(stack, request, part
 def test_a_chunked_body_over_the_limit_is_refused(stack, request, partner):
     count(request.config, BAD_INPUTS, "body over the limit", 1)
     cookie, _ = partner
-    megabytes = int(stack.setting("UPLOAD_MAX_MB", "50")) + 1
+    megabytes = stack.setting("UPLOAD_MAX_MB") + 1
     chunks = (b"x" * (1024 * 1024) for _ in range(megabytes))
     reply = send(stack.url, "POST", "/datasets/upload/", [("Cookie", cookie), ("Content-Type", "text/csv")],
                  body_chunks=chunks, timeout=120)

@@ -135,7 +135,7 @@ def age_session(stack, session, signed_in=0, seen=0):
 
 
 def test_a_session_idle_for_longer_than_allowed_ends_everywhere(stack, partner):
-    idle_minutes = int(stack.setting("SESSION_IDLE_MINUTES", "60"))
+    idle_minutes = stack.setting("SESSION_IDLE_MINUTES")
     tab = open_tab(stack, partner.cookies, "before sign-out")
 
     age_session(stack, partner.session, seen=idle_minutes * 60 + 60)
@@ -147,7 +147,7 @@ def test_a_session_idle_for_longer_than_allowed_ends_everywhere(stack, partner):
 
 
 def test_a_session_ends_after_its_lifetime_however_busy(stack, partner):
-    hours = int(stack.setting("SESSION_MAX_HOURS", "12"))
+    hours = stack.setting("SESSION_MAX_HOURS")
     tab = open_tab(stack, partner.cookies, "before sign-out")
 
     age_session(stack, partner.session, signed_in=hours * 3600 + 60)
@@ -157,7 +157,7 @@ def test_a_session_ends_after_its_lifetime_however_busy(stack, partner):
 
 
 def test_the_session_cookie_lasts_no_longer_than_a_session_may(stack, http):
-    hours = int(stack.setting("SESSION_MAX_HOURS", "12"))
+    hours = stack.setting("SESSION_MAX_HOURS")
     partner = new_partner(stack, "cookie")
     login_page = f"{stack.url}/accounts/login/"
     http.get(login_page)

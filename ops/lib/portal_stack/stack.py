@@ -33,8 +33,9 @@ class Stack:
         """The project's settings file as it is now (ops/scale and TLS tests change it)."""
         return envfile.values(self.env_file)
 
-    def setting(self, name, default):
-        return self.settings.get(name) or default
+    def setting(self, name):
+        """NAME as the services read it: the file's value or the schema's default, converted."""
+        return envfile.setting(self.env_file, name)
 
     def set_setting(self, assignment):
         """NAME=VALUE in the project's settings file, checked against the schema, as ops change

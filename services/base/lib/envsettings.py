@@ -202,6 +202,7 @@ SCHEMA = {
     "INTERNAL_API_TOKEN": Setting("", Secret()),
     "STREAMLIT_COOKIE_SECRET": Setting("", Secret()),
     "GUNICORN_WORKERS": Setting("4", Whole(1, 64)),
+    "GUNICORN_THREADS": Setting("2", Whole(1, 64)),
     "STREAMLIT_REPLICAS": Setting("2", REPLICAS),
     "STREAMLIT_ROUTING": Setting("consistent", Choice("consistent", "ip_hash", "user")),
     "TRUSTED_PROXIES": Setting("", Check(_cidrs)),
