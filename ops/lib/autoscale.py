@@ -11,12 +11,13 @@ to act:
   piled on one replica);
 - never a change within AUTOSCALE_COOLDOWN_SECONDS of the last one;
 - nothing while a running replica has no fresh snapshot (it just started, or one just left).
-It acts through ops/scale's own code, so a replica it removes drains first. Each round prints one
+It acts through ops/scale's own code, so a replica it removes drains first (on a Swarm stack, the
+replica Swarm stops drains itself: see ops/lib/scaling.py). Each round prints one
 line: the time, replicas before→after, and the figures that decided. The state between rounds
 (when it last changed the count, since when the load has been low) is kept beside the settings
 file, so a timer's `--once` runs keep the cool-down too.
 
-Compose only: the Swarm deployment has no scaling of its own here yet.
+With STACK_NAME set, the Swarm stack's replicas (ops/deploy), from the swarm manager.
 """
 import json
 import os
@@ -29,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import scaling  # beside this file
-from deployment import STACK, containers, load_status, read_settings, settings_path
+from deployment import load_status, read_settings, settings_path, streamlit_replicas
 
 from portal_probe.advice import Thresholds, advise_streamlit, streamlit_need  # noqa: E402
 import envsettings  # noqa: E402
@@ -144,14 +145,12 @@ def one_round(settings):
     """Read the figures, decide, act; prints the decision's line."""
     bounds = Bounds.from_settings(settings)
     thresholds = Thresholds.from_env({**settings, **os.environ})
-    rows = containers()
-    running = [row for row in rows if row["Service"] == "streamlit" and row["State"] == "running"]
+    running = streamlit_replicas()
     try:
         fresh = load_status()["snapshots"]
     except (RuntimeError, ValueError, KeyError) as error:
         sys.exit(f"error: {error}")
-    names = {row["Name"] for row in running}
-    reporting = [snapshot for snapshot in fresh.get("streamlit", []) if snapshot.get("container") in names]
+    reporting = [snapshot for snapshot in fresh.get("streamlit", []) if snapshot.get("container") in running]
     path = state_path()
     now = time.time()
     decision = decide(len(running), reporting, thresholds, bounds, read_state(path), now)
@@ -165,9 +164,6 @@ def one_round(settings):
 def main(argv):
     if argv not in ([], ["--once"]):
         sys.exit("usage: ops/autoscale [--once]")
-    if STACK:
-        # Else it would look for a compose project and say the stack is not running.
-        sys.exit(f"error: ops/autoscale scales the compose project only; scale the stack {STACK} with ops/scale")
     stop = threading.Event()
     # A service manager's stop ends the loop between rounds; a drain under way is finished.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

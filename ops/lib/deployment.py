@@ -49,10 +49,32 @@ def containers():
                   key=lambda row: (row["Service"], row["Name"]))
 
 
+def streamlit_replicas():
+    """The running streamlit replicas, named as their snapshots name them: the compose project's
+    containers, or the stack's tasks as "stack_streamlit.SLOT@NODE"."""
+    if not STACK:
+        return [row["Name"] for row in containers() if row["Service"] == "streamlit" and row["State"] == "running"]
+    result = docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
+                    "--format", "{{.Name}}@{{.Node}}|{{.CurrentState}}")
+    if result.returncode != 0:
+        sys.exit(f"error: docker service ps failed: {result.stderr.strip()}")
+    return sorted(name for name, _, state in (line.partition("|") for line in result.stdout.splitlines())
+                  if state.startswith("Running"))
+
+
 def load_status():
     """What ops/status prints with --json (django's `manage.py loadstatus --json`): the figures,
-    the advice, and the fresh snapshots the advice read."""
-    result = compose("exec", "-T", "django", "python", "manage.py", "loadstatus", "--json")
+    the advice, and the fresh snapshots the advice read. On a stack, from its django task on the
+    engine the docker CLI points at (the portal.data node), as ops/status reads it."""
+    command = ["python", "manage.py", "loadstatus", "--json"]
+    if STACK:
+        found = docker("ps", "-q", "--filter", f"label=com.docker.swarm.service.name={STACK}_django",
+                       "--filter", "status=running").stdout.split()
+        if not found:
+            raise RuntimeError(f"no running {STACK}_django container on this engine: point DOCKER_HOST at the portal.data node")
+        result = docker("exec", found[0], *command)
+    else:
+        result = compose("exec", "-T", "django", *command)
     if result.returncode != 0:
         raise RuntimeError(f"the load status did not come: {result.stderr.strip() or result.stdout.strip()}")
     return json.loads(result.stdout)

@@ -12,9 +12,11 @@ N is kept in the settings file as STREAMLIT_REPLICAS, so the next ops/up starts 
 ops/autoscale calls `scale` here, so both drain the same way.
 
 With STACK_NAME set, the Swarm stack (ops/deploy) is scaled instead, with `docker service scale`:
-the nginx of every edge node takes new replicas once they answer and drops those that stop. Those
-tasks are not drained first (they may run on another node's engine, out of `docker exec`'s
-reach); their pages reconnect to another replica. N is kept for the next ops/deploy.
+the nginx of every edge node takes new replicas once they answer. Swarm picks the tasks it
+removes, and they may run on another node's engine, out of `docker exec`'s reach, so a replica
+drains itself instead: Swarm stops a task with SIGTERM and waits its stop_grace_period (longer
+than STREAMLIT_DRAIN_SECONDS), and the replica's start script drains it first (analytics.retire).
+N is kept for the next ops/deploy.
 """
 import re
 import subprocess
@@ -114,7 +116,11 @@ def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time
 
 
 def scale(target, settings):
-    """Run `target` replicas; returns the sessions a drain had to end (0 when none)."""
+    """Run `target` replicas; returns the sessions a drain had to end (0 when none, or on a stack,
+    where each replica Swarm stops drains itself and says so in its own log)."""
+    if STACK:
+        scale_stack(target)
+        return 0
     if not nginx_running():
         raise ScaleError("the stack is not running: start it with ops/up")
     current = running_replicas()
@@ -146,7 +152,8 @@ def scale(target, settings):
 def scale_stack(target):
     """Run `target` replicas of the Swarm stack's streamlit service."""
     service = f"{STACK}_streamlit"
-    say(f"scaling {service} to {target} replicas")
+    say(f"scaling {service} to {target} replicas; a replica Swarm removes drains first")
+    # Returns once the removed tasks have stopped, as the drain on one host does.
     result = docker("service", "scale", "--detach=false", f"{service}={target}")
     if result.returncode != 0:
         raise ScaleError(f"docker service scale failed: {result.stderr.strip()}")
@@ -156,18 +163,14 @@ def scale_stack(target):
 def main(argv):
     if len(argv) != 1 or not argv[0].isdigit() or int(argv[0]) < 1:
         sys.exit("usage: ops/scale N   (N >= 1 streamlit replicas)")
-    if STACK:
-        try:
-            scale_stack(int(argv[0]))
-        except ScaleError as error:
-            sys.exit(f"error: {error}")
-        print(docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
-                     "--format", "  {{.Name}}  {{.Node}}  {{.CurrentState}}").stdout, end="")
-        return
     try:
         scale(int(argv[0]), read_settings(settings_path()))
     except ScaleError as error:
         sys.exit(f"error: {error}")
+    if STACK:
+        print(docker("service", "ps", f"{STACK}_streamlit", "-f", "desired-state=running",
+                     "--format", "  {{.Name}}  {{.Node}}  {{.CurrentState}}").stdout, end="")
+        return
     say(f"streamlit runs {argv[0]} replica" + ("" if argv[0] == "1" else "s") + ":")
     print(compose("ps", "streamlit", "--format", "  {{.Name}}  {{.Status}}").stdout, end="")
 

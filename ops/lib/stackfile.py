@@ -14,7 +14,9 @@ What changes, and why:
 - limits' `cpus` must be a string, a published port a number, and a port has no `host_ip`;
 - networks and volumes keep the names the stack gives them (Compose's resolved names are the
   project's);
-- build secrets (the CA bundle) are for building only.
+- build secrets (the CA bundle) are for building only;
+- a service that drains itself when stopped (DRAIN_ON_STOP, the streamlit replicas) gets a
+  stop_grace_period of its drain and DRAIN_MARGIN_SECONDS more, or Swarm would kill it 10 s in.
 """
 import json
 import re
@@ -22,6 +24,8 @@ import sys
 
 DROPPED_SERVICE_KEYS = ("depends_on", "build", "restart", "security_opt", "container_name", "pull_policy")
 SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+# What a replica needs after its drain to stop its server.
+DRAIN_MARGIN_SECONDS = 30
 
 
 def size_in_bytes(text):
@@ -71,6 +75,10 @@ def fix_service(service):
     limits = service.get("deploy", {}).get("resources", {}).get("limits", {})
     if "cpus" in limits:
         limits["cpus"] = str(limits["cpus"])
+    environment = service.get("environment") or {}
+    if environment.get("DRAIN_ON_STOP") == "true":
+        seconds = int(environment["STREAMLIT_DRAIN_SECONDS"]) + DRAIN_MARGIN_SECONDS
+        service["stop_grace_period"] = f"{seconds}s"
     return service
 
 

@@ -206,10 +206,10 @@ class Deployment:
         out = self.swarm.docker("inspect", "-f", "{{.Status.ContainerStatus.ContainerID}}", task["id"]).stdout.strip()
         return task["node"], out
 
-    def exec(self, task, *command, input=None, env=None):
+    def exec(self, task, *command, input=None, env=None, check=True):
         node, container = self.container_of(task)
         options = [f"--env={name}={value}" for name, value in (env or {}).items()]
-        return self.swarm.docker("exec", "-i", *options, container, *command, node=node, input=input)
+        return self.swarm.docker("exec", "-i", *options, container, *command, node=node, input=input, check=check)
 
     def manage(self, *args, input=None, env=None):
         [django] = self.tasks("django")

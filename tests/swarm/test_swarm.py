@@ -273,6 +273,64 @@ def test_a_rolling_update_under_traffic_fails_only_requests_in_flight_on_a_stopp
     assert not not_in_flight, not_in_flight
 
 
+def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working(deployment, partner):
+    """Swarm picks the replica it stops (scale-in, a drained node, an update); draining the node
+    of the replica that holds a session stops that very one, as Swarm stops a task at scale-in."""
+    swarm, service = deployment.swarm, f"{deployment.stack}_streamlit"
+    # The replicas off node1 (django's node, which cannot be drained); a drain short enough for
+    # the tabs' notice (five minutes ahead) to show at once, and Swarm's grace period after it.
+    updated = swarm.docker("service", "update", "--detach=false", "--constraint-add", "node.hostname!=node1",
+                           "--env-add", "STREAMLIT_DRAIN_SECONDS=240", "--stop-grace-period", "270s", service,
+                           check=False, timeout=600)
+    assert updated.returncode == 0, updated.stderr
+    drained_node = None
+    try:
+        session = login(swarm.url("node1"), partner["username"], partner["password"])
+        app = StreamlitSession(swarm.url("node1"), cookies=session.cookies.get_dict())
+        app.rerun()
+        [holder] = wait_until("the replica that holds the session", lambda: [
+            task for task in deployment.tasks("streamlit") if open_sessions(deployment, task)], timeout=30)
+        drained_node = holder["node"]
+        swarm.docker("node", "update", "--availability", "drain", drained_node)
+        deadline = wait_until("the stopped replica draining", lambda: drain_deadline(deployment, holder), timeout=60)
+
+        # Still working, and the partner is told the page will move.
+        app.rerun()
+        assert any("This analytics server is being retired" in text for text in app.texts()), app.texts()
+        # A new session goes to another replica.
+        other = StreamlitSession(swarm.url("node1"), cookies=session.cookies.get_dict())
+        other.rerun()
+        assert not any("being retired" in text for text in other.texts())
+        assert open_sessions(deployment, holder) == 1
+        other.close()
+
+        app.close()
+        node, container = deployment.container_of(holder)
+        wait_until("the drained replica stopped", lambda: swarm.docker(
+            "inspect", "-f", "{{.State.Running}}", container, node=node, check=False).stdout.strip() != "true",
+            timeout=60, interval=1)
+        # It stopped because its last session left, well before its deadline.
+        assert time.time() < deadline
+        said = swarm.docker("logs", container, node=node, check=False)
+        assert "analytics: retired: no session left" in said.stdout + said.stderr
+    finally:
+        if drained_node:
+            swarm.docker("node", "update", "--availability", "active", drained_node)
+        swarm.docker("service", "update", "--detach=false", "--constraint-rm", "node.hostname!=node1", service,
+                     check=False, timeout=600)
+
+
+def open_sessions(deployment, task):
+    """The session websockets a replica holds, as it counts them itself."""
+    found = deployment.exec(task, "cat", "/tmp/portal-peers.json", check=False)
+    return sum(json.loads(found.stdout).values()) if found.returncode == 0 and found.stdout.strip() else 0
+
+
+def drain_deadline(deployment, task):
+    found = deployment.exec(task, "cat", "/tmp/portal-drain", check=False)
+    return float(found.stdout) if found.returncode == 0 and found.stdout.strip() else None
+
+
 def test_backup_and_restore_against_the_stack(deployment, partner, tmp_path):
     """ops/backup while the stack runs; ops/restore with django stopped; ops/deploy starts it."""
     swarm, archive = deployment.swarm, tmp_path / "swarm-backup.tar.gz"

@@ -97,7 +97,8 @@ def test_a_swarm_stack_is_scaled_by_its_service_and_the_count_kept(monkeypatch, 
     monkeypatch.setattr(scaling, "STACK", "portal")
     monkeypatch.setattr(scaling, "settings_path", lambda: str(settings_file))
     monkeypatch.setattr(scaling, "docker", lambda *args: asked.append(args) or subprocess.CompletedProcess(args, 0, "", ""))
-    scaling.scale_stack(3)
+    # ops/scale and ops/autoscale both come through scale(); nothing of the compose project is asked.
+    assert scaling.scale(3, {}) == 0
     assert asked == [("service", "scale", "--detach=false", "portal_streamlit=3")]
     assert settings_file.read_text() == "STREAMLIT_REPLICAS=3\n"
 

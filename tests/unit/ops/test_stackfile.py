@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import envsettings
 import stackfile
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -98,3 +99,8 @@ def test_the_bundle_renders_with_dnsrr_everywhere_and_host_mode_nginx(tmp_path):
     for service in services.values():
         assert any(v["type"] == "tmpfs" and v["target"] == "/tmp" for v in service["volumes"])
         assert service["deploy"].get("update_config", {}).get("parallelism") == 1
+    # A replica Swarm stops drains itself, and Swarm waits for the drain before it kills it.
+    drain = envsettings.default("STREAMLIT_DRAIN_SECONDS")
+    assert services["streamlit"]["environment"]["DRAIN_ON_STOP"] == "true"
+    assert services["streamlit"]["stop_grace_period"] == f"{drain + stackfile.DRAIN_MARGIN_SECONDS}s"
+    assert not any("stop_grace_period" in services[name] for name in ("nginx", "django"))
