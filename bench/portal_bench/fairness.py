@@ -17,7 +17,7 @@ import time
 
 from portal_bench import stats
 from portal_bench.project import BenchProject, answers, note
-from portal_bench.sessions import CONTROL, find_control, open_session
+from portal_bench.sessions import find_control, open_session, think_and_rerun
 from portal_stack.stack import wait_until
 from portal_stack.streamlit_session import widget
 
@@ -82,7 +82,7 @@ def _partner_b(project: BenchProject, url: str, plan) -> dict:
         for option in options:
             tabs[0].rerun([widget(control, string_value=option)], tabs[0].fragment_of(control))
         deadline = time.monotonic() + plan.session_seconds
-        threads = [threading.Thread(target=_turns, args=(tab, i, control, options, plan.think_seconds, deadline,
+        threads = [threading.Thread(target=think_and_rerun, args=(tab, i, control, options, plan.think_seconds, deadline,
                                                          latencies, errors)) for i, tab in enumerate(tabs)]
         for thread in threads:
             thread.start()
@@ -92,22 +92,6 @@ def _partner_b(project: BenchProject, url: str, plan) -> dict:
         for tab in tabs:
             tab.close()
     return {"latencies": latencies, "errors": len(errors)}
-
-
-def _turns(tab, index, control, options, think, deadline, latencies, errors):
-    chooser = random.Random(index)
-    turn = index
-    while True:
-        time.sleep(chooser.uniform(*think))
-        if time.monotonic() >= deadline:
-            return
-        turn += 1
-        try:
-            seconds, _ = tab.rerun([widget(control, string_value=options[turn % len(options)])], tab.fragment_of(control))
-        except Exception as error:  # a dropped websocket ends this tab, and counts
-            errors.append(repr(error))
-            return
-        latencies.append(seconds * 1000)
 
 
 class _HeavyPartner:

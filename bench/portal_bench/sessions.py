@@ -134,7 +134,7 @@ def _level(project: BenchProject, replica: str, url: str, count: int, plan, page
         cpu_before, started = usage(replica)["cpu_seconds"], time.monotonic()
         latencies, errors = [], []
         deadline = started + plan.session_seconds
-        threads = [threading.Thread(target=_partner, args=(s, i, control, options, plan.think_seconds, deadline,
+        threads = [threading.Thread(target=think_and_rerun, args=(s, i, control, options, plan.think_seconds, deadline,
                                                            latencies, errors))
                    for i, s in enumerate(sessions)]
         for thread in threads:
@@ -163,7 +163,7 @@ def _level(project: BenchProject, replica: str, url: str, count: int, plan, page
     }
 
 
-def _partner(session, index, control, options, think, deadline, latencies, errors):
+def think_and_rerun(session, index, control, options, think, deadline, latencies, errors):
     """One tab: think, change the control to its next option, wait for the rerun; until the
     deadline. list.append is atomic, so the threads share the result lists."""
     chooser = random.Random(index)
