@@ -2,6 +2,9 @@
 what a service names as never used, and copies of one library under its other names."""
 import importlib.machinery
 import importlib.util
+import py_compile
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,32 @@ def test_a_librarys_copies_under_its_other_names_become_links(tmp_path):
     assert all((pyarrow / name).readlink() == Path("libarrow_python.so.2600")
                for name in ("libarrow_python.so", "libarrow_python.so.2600.1.0"))
     assert not (pyarrow / "libarrow.so.2600").is_symlink()
+
+
+def test_bytecode_only_keeps_each_compiled_module_as_bytecode_that_still_imports(tmp_path):
+    site = tree(tmp_path, {"pkg/__init__.py": b"", "pkg/core.py": b"ANSWER = 42\n", "pkg/data.json": b"{}",
+                           "pkg/uncompiled.py": b"", "pkg/__pycache__/gone.cpython-0.pyc": b""})
+    for module in ("pkg/__init__.py", "pkg/core.py"):
+        py_compile.compile(str(site / module), cfile=importlib.util.cache_from_source(str(site / module)))
+
+    slim_venv.keep_bytecode_only(site)
+
+    assert names(site) == ["pkg/__init__.pyc", "pkg/core.pyc", "pkg/data.json", "pkg/uncompiled.py"]
+    imported = subprocess.run([sys.executable, "-c", "import pkg.core; print(pkg.core.ANSWER)"], cwd=site,
+                              capture_output=True, text=True, check=True)
+    assert imported.stdout == "42\n"
+
+
+def test_bytecode_only_leaves_a_module_that_reads_its_own_source_as_it_is(tmp_path):
+    site = tree(tmp_path, {"anyio/__init__.py": b"", "anyio/abc/__init__.py": b"", "anyio/_core.py": b""})
+    for module in ("anyio/__init__.py", "anyio/abc/__init__.py", "anyio/_core.py"):
+        py_compile.compile(str(site / module), cfile=importlib.util.cache_from_source(str(site / module)))
+
+    slim_venv.keep_bytecode_only(site)
+
+    tag = sys.implementation.cache_tag
+    assert names(site) == ["anyio/__init__.py", f"anyio/__pycache__/__init__.{tag}.pyc", "anyio/_core.pyc",
+                           "anyio/abc/__init__.py", f"anyio/abc/__pycache__/__init__.{tag}.pyc"]
 
 
 def test_only_a_wheels_own_elf_libraries_are_stripped(tmp_path):
