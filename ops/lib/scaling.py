@@ -152,8 +152,7 @@ def scale(target, settings):
 def scale_stack(target):
     """Run `target` replicas of the Swarm stack's streamlit service."""
     service = f"{STACK}_streamlit"
-    say(f"scaling {service} to {target} replicas; a replica Swarm removes drains first")
-    # Returns once the removed tasks have stopped, as the drain on one host does.
+    say(f"scaling {service} to {target} replicas; a replica Swarm removes drains by itself")
     result = docker("service", "scale", "--detach=false", f"{service}={target}")
     if result.returncode != 0:
         raise ScaleError(f"docker service scale failed: {result.stderr.strip()}")

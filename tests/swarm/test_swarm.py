@@ -8,6 +8,7 @@ import secrets
 import time
 
 import pytest
+from websocket import WebSocketBadStatusException
 
 from portal_stack.logins import create_partner_user, login
 from portal_stack.streamlit_session import StreamlitSession
@@ -297,8 +298,10 @@ def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working
         # Still working, and the partner is told the page will move.
         app.rerun()
         assert any("This analytics server is being retired" in text for text in app.texts()), app.texts()
-        # A new session goes to another replica.
-        other = StreamlitSession(swarm.url("node1"), cookies=session.cookies.get_dict())
+        # A new session goes to another replica, once Swarm has one answering (nginx shows its
+        # come-back page until then, when both replicas ran on the drained node).
+        other = wait_until("a new session on another replica", lambda: new_session(
+            swarm.url("node1"), session.cookies.get_dict()), timeout=120, interval=1)
         other.rerun()
         assert not any("being retired" in text for text in other.texts())
         assert open_sessions(deployment, holder) == 1
@@ -318,6 +321,13 @@ def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working
             swarm.docker("node", "update", "--availability", "active", drained_node)
         swarm.docker("service", "update", "--detach=false", "--constraint-rm", "node.hostname!=node1", service,
                      check=False, timeout=600)
+
+
+def new_session(url, cookies):
+    try:
+        return StreamlitSession(url, cookies=cookies)
+    except WebSocketBadStatusException:
+        return None
 
 
 def open_sessions(deployment, task):
