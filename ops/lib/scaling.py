@@ -27,7 +27,7 @@ import envfile  # beside this file
 import envsettings  # envfile puts it on the path
 from deployment import STACK, compose, docker, read_settings, settings_path
 
-from portal_probe.replica import DRAIN_FILE  # noqa: E402  (deployment puts the probe on the path)
+from portal_probe.replica import DRAIN_FILE, wait_for_sessions  # noqa: E402  (deployment puts the probe on the path)
 
 DRAIN_POLL_SECONDS = 5
 DRAIN_PROGRESS_SECONDS = 60
@@ -98,21 +98,13 @@ def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time
         in_replica(container, "sh", "-c", f"echo {int(deadline)} > {DRAIN_FILE}")
     reload_nginx()
     log(f"draining {', '.join(containers)}: up to {seconds}s for their sessions to end")
-    next_progress = clock() + DRAIN_PROGRESS_SECONDS
-    while True:
+
+    def open_sessions():
         counted = [count(container) for container in containers]
-        open_sessions = sum(held or 0 for held in counted)
-        if open_sessions == 0 and None not in counted:
-            log("drained: no session left")
-            return 0
-        now = clock()
-        if now >= deadline:
-            log(f"drain time over with {open_sessions} sessions open: their pages reconnect to another replica")
-            return open_sessions
-        if now >= next_progress:
-            log(f"still draining: {open_sessions} sessions open, {deadline - now:.0f}s left")
-            next_progress = now + DRAIN_PROGRESS_SECONDS
-        sleep(min(DRAIN_POLL_SECONDS, max(0.0, deadline - now)))
+        return sum(held or 0 for held in counted), None not in counted
+
+    return wait_for_sessions(open_sessions, deadline, poll_seconds=DRAIN_POLL_SECONDS,
+                             progress_seconds=DRAIN_PROGRESS_SECONDS, clock=clock, sleep=sleep, log=log)
 
 
 def scale(target, settings):

@@ -315,7 +315,7 @@ def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working
         # It stopped because its last session left, well before its deadline.
         assert time.time() < deadline
         said = swarm.docker("logs", container, node=node, check=False)
-        assert "analytics: retired: no session left" in said.stdout + said.stderr
+        assert "analytics: drained: no session left" in said.stdout + said.stderr
     finally:
         if drained_node:
             swarm.docker("node", "update", "--availability", "active", drained_node)

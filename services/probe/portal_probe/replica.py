@@ -6,12 +6,16 @@ names and the formats, shared by the app, the probe's reporter and ops/scale.
 - PEERS_FILE: how many open sessions (websockets) come from each client address, kept by the
   app's middleware (only the replica sees its websockets' client addresses, in the X-Real-IP
   nginx sets); the reporter copies it into the snapshot, where the advice reads it.
+`wait_for_sessions` is the drain's wait, the same whether ops/scale drains replicas from the
+host or a replica Swarm stops drains itself (analytics.retire).
 A replica's /tmp is its own tmpfs: nothing a partner can reach writes there, and a replica that
 restarts starts without either file.
 """
 import json
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 DRAIN_FILE = Path("/tmp/portal-drain")
@@ -42,3 +46,25 @@ def read_peers(path: Path = PEERS_FILE) -> dict[str, int] | None:
     except (OSError, ValueError):
         return None
     return {str(address): int(count) for address, count in counts.items()} if isinstance(counts, dict) else None
+
+
+def wait_for_sessions(open_sessions: Callable[[], tuple[int, bool]], deadline: float, *, poll_seconds: float,
+                      progress_seconds: float = 60, clock: Callable[[], float] = time.time,
+                      sleep: Callable[[float], None] = time.sleep, log: Callable[[str], None] = print) -> int:
+    """Wait until no session is open, or until `deadline` (Unix time); returns the sessions still
+    open at the end. `open_sessions()` gives (sessions, certain): not certain while a replica did
+    not answer (a busy moment), whose sessions still count as open."""
+    next_progress = clock() + progress_seconds
+    while True:
+        held, certain = open_sessions()
+        if held == 0 and certain:
+            log("drained: no session left")
+            return 0
+        now = clock()
+        if now >= deadline:
+            log(f"drain time over with {held} sessions open: their pages reconnect to another replica")
+            return held
+        if now >= next_progress:
+            log(f"still draining: {held} sessions open, {deadline - now:.0f}s left")
+            next_progress = now + progress_seconds
+        sleep(min(poll_seconds, max(0.0, deadline - now)))

@@ -36,7 +36,7 @@ def test_a_stopped_replica_marks_itself_draining_and_ends_once_its_sessions_have
     # Its health answer and its tabs read the deadline from here (analytics.drain).
     assert drain.seconds_left(now=1000, path=path) == 900
     assert clock.now < 1000 + 900
-    assert logged[-1] == "retired: no session left"
+    assert logged[-1] == "drained: no session left"
 
 
 def test_at_the_deadline_it_ends_with_the_sessions_still_open(tmp_path):

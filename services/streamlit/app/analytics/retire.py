@@ -49,16 +49,8 @@ def retire(seconds: float, *, sessions: Callable[[], int] = open_sessions, clock
     """Drain for at most `seconds`; returns the sessions still open at the end."""
     deadline = mark_draining(clock() + seconds, path)
     log(f"retiring: no new partners; up to {max(0, deadline - clock()):.0f}s for {sessions()} open sessions to end")
-    while True:
-        held = sessions()
-        if held == 0:
-            log("retired: no session left")
-            return 0
-        now = clock()
-        if now >= deadline:
-            log(f"drain time over with {held} sessions open: their pages reconnect to another replica")
-            return held
-        sleep(min(POLL_SECONDS, deadline - now))
+    return replica.wait_for_sessions(lambda: (sessions(), True), deadline, poll_seconds=POLL_SECONDS,
+                                     clock=clock, sleep=sleep, log=log)
 
 
 def main() -> int:
