@@ -40,32 +40,30 @@ def render(results: dict, directory: Path) -> list[tuple[str, str]]:
 
 
 def _portal_latency(results):
-    figure, axes = plt.subplots(1, len(PAGES), figsize=(10, 4), sharey=True)
-    for axis, page in zip(axes, PAGES):
-        for series in (*SERVERS, STATIC):
-            kind = "static" if series == STATIC else page
-            users = levels(results, series, kind)
-            axis.plot(users, [http_row(results, series, kind, u)["p95"] for u in users], marker="o", label=series)
+    figure, axes = _portal_pages(results, "p95", "p95 latency (ms)", yscale="log")
+    for axis in axes:
         axis.axhline(1000, color="grey", linestyle=":", linewidth=1)
-        axis.set(title=PAGE_NAMES[page], xlabel="concurrent users", xscale="log", yscale="log")
-        axis.set_xticks(users, [str(u) for u in users])
-    axes[0].set_ylabel("p95 latency (ms)")
-    axes[0].legend()
     return figure
 
 
 def _portal_throughput(results):
+    figure, _ = _portal_pages(results, "rps", "requests per second", ylim=(0, None))
+    return figure
+
+
+def _portal_pages(results, figure_name, label, **scale):
+    """One panel a page: every server's `figure_name` against concurrent users."""
     figure, axes = plt.subplots(1, len(PAGES), figsize=(10, 4), sharey=True)
     for axis, page in zip(axes, PAGES):
         for series in (*SERVERS, STATIC):
             kind = "static" if series == STATIC else page
             users = levels(results, series, kind)
-            axis.plot(users, [http_row(results, series, kind, u)["rps"] for u in users], marker="o", label=series)
-        axis.set(title=PAGE_NAMES[page], xlabel="concurrent users", xscale="log", ylim=(0, None))
+            axis.plot(users, [http_row(results, series, kind, u)[figure_name] for u in users], marker="o", label=series)
+        axis.set(title=PAGE_NAMES[page], xlabel="concurrent users", xscale="log", **scale)
         axis.set_xticks(users, [str(u) for u in users])
-    axes[0].set_ylabel("requests per second")
+    axes[0].set_ylabel(label)
     axes[0].legend()
-    return figure
+    return figure, axes
 
 
 def _gate(results):
