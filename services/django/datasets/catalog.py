@@ -40,12 +40,11 @@ def datasets_of(partner_id):
         version = uuid.uuid4().hex
         cache.add(version_key, version, TIMEOUT)
         version = cache.get(version_key, version)
-    list_key = f"datasets:list:{partner_id}:{version}"
-    entries = cache.get(list_key)
-    if entries is None:
-        entries = [_entry(row) for row in Dataset.objects.filter(partner_id=partner_id).values(*_FIELDS)]
-        cache.set(list_key, entries, TIMEOUT)
-    return entries
+    return cache.get_or_set(
+        f"datasets:list:{partner_id}:{version}",
+        lambda: [_entry(row) for row in Dataset.objects.filter(partner_id=partner_id).values(*_FIELDS)],
+        TIMEOUT,
+    )
 
 
 def _entry(row):

@@ -48,23 +48,21 @@ def _user_key(user_id):
 
 def partner_by_slug(slug):
     """The partner with this slug, or None."""
-    key = _partner_key(slug)
-    ref = cache.get(key)
-    if ref is None:
+    def lookup():
         partner = Partner.objects.filter(slug=slug).first()
-        ref = PartnerRef(partner.id, partner.slug, partner.name, partner.active, partner.require_mfa) if partner else False
-        cache.set(key, ref, TIMEOUT)
-    return ref or None
+        # False, not None: "no such partner" is cached too.
+        return PartnerRef(partner.id, partner.slug, partner.name, partner.active, partner.require_mfa) if partner else False
+
+    return cache.get_or_set(_partner_key(slug), lookup, TIMEOUT) or None
 
 
 def _membership(user_id):
     """(the slug of the user's partner, the user's role there), or ("", "") for none."""
-    key = _user_key(user_id)
-    found = cache.get(key)
-    if found is None:
-        found = Membership.objects.filter(user_id=user_id).values_list("partner__slug", "role").first() or ("", "")
-        cache.set(key, found, TIMEOUT)
-    return found
+    return cache.get_or_set(
+        _user_key(user_id),
+        lambda: Membership.objects.filter(user_id=user_id).values_list("partner__slug", "role").first() or ("", ""),
+        TIMEOUT,
+    )
 
 
 def acting_partner(request):
