@@ -58,7 +58,9 @@ class FrontClients:
     def start(self, addresses):
         for address in addresses:
             name = f"{self.stack.project}-client-{address.replace('.', '-')}"
-            subprocess.run(["docker", "run", "-d", "--rm", "--name", name, "--network", f"{self.stack.project}_front",
+            # No --rm: removed by stop() alone. An autoremove racing `docker rm -f` can leave the
+            # container's endpoint on the front network, and then `docker compose down` fails.
+            subprocess.run(["docker", "run", "-d", "--name", name, "--network", f"{self.stack.project}_front",
                             "--ip", address, "--entrypoint", "sleep", self.image, "infinity"],
                            check=True, capture_output=True, text=True)
             self.names[address] = name
