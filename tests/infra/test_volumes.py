@@ -1,4 +1,5 @@
-"""What lives in the volumes outlives the containers. Runs last: it takes the stack down and up."""
+"""What lives in the volumes outlives the containers. Runs last of the infra tests: it takes the
+stack down and up."""
 from support.logins import create_partner_user, login
 
 
