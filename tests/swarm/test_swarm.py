@@ -275,52 +275,43 @@ def test_a_rolling_update_under_traffic_fails_only_requests_in_flight_on_a_stopp
 
 
 def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working(deployment, partner):
-    """Swarm picks the replica it stops (scale-in, a drained node, an update); draining the node
-    of the replica that holds a session stops that very one, as Swarm stops a task at scale-in."""
+    """Swarm picks the replica it stops (scale-in, a drained node, an update); a forced update
+    stops every one, each after its replacement answers, the one that holds a session included."""
     swarm, service = deployment.swarm, f"{deployment.stack}_streamlit"
-    # The replicas off node1 (django's node, which cannot be drained); a drain short enough for
-    # the tabs' notice (five minutes ahead) to show at once, and Swarm's grace period after it.
-    updated = swarm.docker("service", "update", "--detach=false", "--constraint-add", "node.hostname!=node1",
-                           "--env-add", "STREAMLIT_DRAIN_SECONDS=240", "--stop-grace-period", "270s", service,
-                           check=False, timeout=600)
+    # A drain short enough for the tabs' notice (five minutes ahead) to show at once, and Swarm's
+    # grace period after it.
+    updated = swarm.docker("service", "update", "--detach=false", "--env-add", "STREAMLIT_DRAIN_SECONDS=240",
+                           "--stop-grace-period", "270s", service, check=False, timeout=600)
     assert updated.returncode == 0, updated.stderr
-    drained_node = None
-    try:
-        session = login(swarm.url("node1"), partner["username"], partner["password"])
-        app = StreamlitSession(swarm.url("node1"), cookies=session.cookies.get_dict())
-        app.rerun()
-        [holder] = wait_until("the replica that holds the session", lambda: [
-            task for task in deployment.tasks("streamlit") if open_sessions(deployment, task)], timeout=30)
-        drained_node = holder["node"]
-        swarm.docker("node", "update", "--availability", "drain", drained_node)
-        deadline = wait_until("the stopped replica draining", lambda: drain_deadline(deployment, holder), timeout=60)
+    session = login(swarm.url("node1"), partner["username"], partner["password"])
+    app = StreamlitSession(swarm.url("node1"), cookies=session.cookies.get_dict())
+    app.rerun()
+    [holder] = wait_until("the replica that holds the session", lambda: [
+        task for task in deployment.tasks("streamlit") if open_sessions(deployment, task)], timeout=30)
+    swarm.docker("service", "update", "--detach=true", "--force", service)
+    deadline = wait_until("the stopped replica draining", lambda: drain_deadline(deployment, holder), timeout=240)
 
-        # Still working, and the partner is told the page will move.
-        app.rerun()
-        assert any("This analytics server is being retired" in text for text in app.texts()), app.texts()
-        # A new session goes to another replica, once Swarm has one answering (nginx shows its
-        # come-back page until then, when both replicas ran on the drained node).
-        other = wait_until("a new session on another replica", lambda: new_session(
-            swarm.url("node1"), session.cookies.get_dict()), timeout=120, interval=1)
-        other.rerun()
-        assert not any("being retired" in text for text in other.texts())
-        assert open_sessions(deployment, holder) == 1
-        other.close()
+    # Still working, and the partner is told the page will move.
+    app.rerun()
+    assert any("This analytics server is being retired" in text for text in app.texts()), app.texts()
+    # A new session goes to the replica now in its slot (nginx shows its come-back page until
+    # one answers).
+    other = wait_until("a new session on another replica", lambda: new_session(
+        swarm.url("node1"), session.cookies.get_dict()), timeout=120, interval=1)
+    other.rerun()
+    assert not any("being retired" in text for text in other.texts())
+    assert open_sessions(deployment, holder) == 1
+    other.close()
 
-        app.close()
-        node, container = deployment.container_of(holder)
-        wait_until("the drained replica stopped", lambda: swarm.docker(
-            "inspect", "-f", "{{.State.Running}}", container, node=node, check=False).stdout.strip() != "true",
-            timeout=60, interval=1)
-        # It stopped because its last session left, well before its deadline.
-        assert time.time() < deadline
-        said = swarm.docker("logs", container, node=node, check=False)
-        assert "analytics: drained: no session left" in said.stdout + said.stderr
-    finally:
-        if drained_node:
-            swarm.docker("node", "update", "--availability", "active", drained_node)
-        swarm.docker("service", "update", "--detach=false", "--constraint-rm", "node.hostname!=node1", service,
-                     check=False, timeout=600)
+    app.close()
+    node, container = deployment.container_of(holder)
+    wait_until("the drained replica stopped", lambda: swarm.docker(
+        "inspect", "-f", "{{.State.Running}}", container, node=node, check=False).stdout.strip() != "true",
+        timeout=60, interval=1)
+    # It stopped because its last session left, well before its deadline.
+    assert time.time() < deadline
+    said = swarm.docker("logs", container, node=node, check=False)
+    assert "analytics: drained: no session left" in said.stdout + said.stderr
 
 
 def new_session(url, cookies):
