@@ -118,4 +118,7 @@ def new_page(browser, shot, request):
                     shot(page, "failed")
                 except PlaywrightError:  # a crashed page has nothing left to show
                     pass
+        # A script file still being fetched when the context closes would fail its fetch, and
+        # Playwright raises that error into whatever call runs next: the next test's.
+        context.unroute_all(behavior="ignoreErrors")
         context.close()
