@@ -216,3 +216,32 @@ def test_a_computation_within_a_page_run_uses_the_runs_turn():
     shared = computing.Computations(ComputationLimits(per_partner=1))
     with shared.turn("acme"):
         assert shared.get("acme", "q", lambda: "points") == "points"
+
+
+def test_a_question_waiting_for_a_turn_does_not_hold_up_the_turn_that_asks_it_too():
+    # One tab's chart asks a question and waits for the partner's one turn, which another tab's
+    # page run holds; that run then asks the same question.
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    waiting, done = threading.Event(), threading.Event()
+
+    @contextlib.contextmanager
+    def notice():
+        waiting.set()
+        yield
+
+    answers = []
+    second = threading.Thread(target=lambda: answers.append(shared.get("acme", "q", lambda: "points", notice)),
+                              daemon=True)
+
+    def page_run():
+        with shared.turn("acme"):
+            second.start()
+            waiting.wait()
+            answers.append(shared.get("acme", "q", lambda: "points"))
+        done.set()
+
+    first = threading.Thread(target=page_run, daemon=True)
+    first.start()
+    assert done.wait(10), "the page run waited for a question that waited for its turn"
+    second.join(10)
+    assert answers == ["points", "points"]

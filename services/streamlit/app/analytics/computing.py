@@ -53,6 +53,7 @@ class TooLong(Exception):
     """A computation passed the time limit and was stopped; the message is for the partner."""
 
 
+_MISSING = object()
 _deadline = threading.local()
 # The partner whose turn the running thread holds.
 _held = threading.local()
@@ -112,24 +113,30 @@ class Computations:
         `waiting` is entered while the computation waits for one of the partner's turns (the
         page tells the partner why nothing moves). Raises TooLong."""
         with self._lock:
-            kept = self._results.setdefault(partner, OrderedDict())
-            if key in kept:
-                kept.move_to_end(key)
-                return kept[key]
-            running = self._running.get((partner, key))
-            computes = running is None
-            if computes:
-                running = self._running[(partner, key)] = Future()
-        if not computes:
-            return running.result()
-        try:
-            with self.turn(partner, waiting):
-                result = self._timed(compute)
-        except BaseException as error:
+            found = self._kept(partner, key)
+        if found is not _MISSING:
+            return found
+        # The turn comes before the question is marked as being computed: a session that marked
+        # it and then waited for a turn held by another session waiting for that very result
+        # would wait for ever.
+        with self.turn(partner, waiting):
             with self._lock:
-                del self._running[(partner, key)]
-            running.set_exception(error)
-            raise
+                found = self._kept(partner, key)
+                if found is not _MISSING:
+                    return found
+                running = self._running.get((partner, key))
+                computes = running is None
+                if computes:
+                    running = self._running[(partner, key)] = Future()
+            if not computes:
+                return running.result()
+            try:
+                result = self._timed(compute)
+            except BaseException as error:
+                with self._lock:
+                    del self._running[(partner, key)]
+                running.set_exception(error)
+                raise
         with self._lock:
             del self._running[(partner, key)]
             kept = self._results.setdefault(partner, OrderedDict())
@@ -138,6 +145,15 @@ class Computations:
                 kept.popitem(last=False)
         running.set_result(result)
         return result
+
+    def _kept(self, partner: str, key: Hashable) -> object:
+        """The partner's kept result for `key`, made the most recently used, or _MISSING; the
+        caller holds the lock."""
+        kept = self._results.setdefault(partner, OrderedDict())
+        if key not in kept:
+            return _MISSING
+        kept.move_to_end(key)
+        return kept[key]
 
     @contextlib.contextmanager
     def turn(self, partner: str, waiting: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext):
