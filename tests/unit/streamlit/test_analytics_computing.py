@@ -51,7 +51,8 @@ def test_one_partners_many_results_evict_only_its_own():
 
 
 def test_a_question_asked_while_it_is_computed_waits_for_that_computation(monkeypatch):
-    shared = computing.Computations(ComputationLimits())
+    # Two turns: with one, the second session would wait for the turn, not for the result.
+    shared = computing.Computations(ComputationLimits(per_partner=2))
     started, release, waits = threading.Event(), threading.Event(), threading.Event()
     calls = []
 
@@ -207,9 +208,9 @@ def test_polars_engine_threads_yield_the_cpu_to_the_scripts_threads():
 
 def test_the_limits_come_from_the_settings():
     base = {"INTERNAL_API_TOKEN": TOKEN}
-    assert load(base).computation_limits == ComputationLimits(per_partner=2, seconds=30)
-    chosen = load({**base, "STREAMLIT_COMPUTATIONS_PER_PARTNER": "1", "STREAMLIT_COMPUTATION_SECONDS": "5"})
-    assert chosen.computation_limits == ComputationLimits(per_partner=1, seconds=5)
+    assert load(base).computation_limits == ComputationLimits(per_partner=1, seconds=30)
+    chosen = load({**base, "STREAMLIT_COMPUTATIONS_PER_PARTNER": "3", "STREAMLIT_COMPUTATION_SECONDS": "5"})
+    assert chosen.computation_limits == ComputationLimits(per_partner=3, seconds=5)
 
 
 def test_a_computation_within_a_page_run_uses_the_runs_turn():
