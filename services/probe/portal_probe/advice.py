@@ -7,7 +7,7 @@ Rules (levels from the environment, see `Thresholds`):
 - streamlit: load is judged on the busiest replica, not the mean: a partner's session lives on
   one replica, and an even mean can hide one replica at its limit. Memory and CPU: the replicas
   that would bring the busiest one back to its level if the load spread evenly,
-  ceil(N * busiest / level). Sessions: ceil(all sessions / STREAMLIT_SESSIONS_PER_REPLICA (40)).
+  ceil(N * busiest / level). Sessions: ceil(all sessions / STREAMLIT_SESSIONS_PER_REPLICA).
   The largest, when above N, is the advice. When the busiest replica holds more sessions than
   the level while all of them would fit, the sessions are unevenly spread: routing keeps each
   client address (or, with STREAMLIT_ROUTING=user, each user) on its replica, so more replicas

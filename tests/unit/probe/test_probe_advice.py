@@ -30,6 +30,7 @@ def replicas(count, **fields):
 
 # The tests' own mark, whatever the shipped default: their figures are worked out from it.
 TEN_A_REPLICA = Thresholds(sessions_per_replica=10)
+TEN_A_REPLICA_BY_USER = Thresholds(sessions_per_replica=10, routing="user")
 
 
 def only_advice(snapshots_by_service, thresholds=TEN_A_REPLICA):
@@ -95,7 +96,7 @@ def test_sessions_piled_on_one_replica_say_that_more_replicas_will_not_spread_th
 
 def test_sessions_piled_on_one_replica_by_user_say_so():
     piled, empty = snapshot(hostname="replica-1", sessions=15), snapshot(hostname="replica-2", sessions=0)
-    advice = only_advice({"streamlit": [piled, empty]}, Thresholds(sessions_per_replica=10, routing="user"))
+    advice = only_advice({"streamlit": [piled, empty]}, TEN_A_REPLICA_BY_USER)
     assert advice.recommendation.endswith("routing keeps each user on one replica, so more replicas only take other users")
 
 
@@ -220,7 +221,7 @@ def test_many_addresses_or_routing_by_user_name_no_address():
     spread = snapshot(sessions=14, sessions_by_address={f"203.0.113.{n}": 1 for n in range(14)})
     assert "client address (" not in only_advice({"streamlit": [spread]}).recommendation
     one = snapshot(hostname="replica-1", sessions=15, sessions_by_address={"203.0.113.7": 15})
-    by_user = only_advice({"streamlit": [one, snapshot(hostname="replica-2")]}, Thresholds(sessions_per_replica=10, routing="user"))
+    by_user = only_advice({"streamlit": [one, snapshot(hostname="replica-2")]}, TEN_A_REPLICA_BY_USER)
     assert "client address (" not in by_user.recommendation
     assert by_user.recommendation.endswith("so more replicas only take other users")
 
