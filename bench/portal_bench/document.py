@@ -36,6 +36,8 @@ def fill(name: str, **figures) -> str:
 def ms(value: float | None) -> str:
     if value is None:
         return "–"
+    if value == math.inf:
+        return fill("dropped")
     if value >= SECOND_MS:
         return f"{value / SECOND_MS:.2f} s"
     return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
@@ -121,11 +123,20 @@ def crossing_text(points, unit: str) -> str:
                 unit=unit, above_p95=ms(above_p95), estimate=math.floor(found["estimate"]))
 
 
+def held_p95(level: dict) -> float:
+    """A sessions level's rerun p95, or infinity when the replica dropped sessions in it: one
+    whose memory ran out and that restarted held none of them, however quick its other reruns."""
+    return math.inf if level["errors"] else level["p95"]
+
+
+def held_curve(sessions: dict) -> list[tuple[int, float | None]]:
+    return [(level["sessions"], held_p95(level)) for level in sessions["levels"]]
+
+
 def session_capacity(sessions: dict) -> float | None:
     """Sessions one replica holds with p95 under 1 s: the interpolated crossing, or the largest
     level measured when none crossed (a lower bound)."""
-    points = [(level["sessions"], level["p95"]) for level in sessions["levels"]]
-    found = stats.crossing(points, SECOND_MS)
+    found = stats.crossing(held_curve(sessions), SECOND_MS)
     if found["crossed"]:
         if found["below"] is None:
             return None
@@ -233,7 +244,7 @@ def claims_figures(results: dict) -> dict:
         "capacity": sessions_count(capacity),
         "think_from": f"{sessions['think'][0]:g}",
         "think_to": f"{sessions['think'][1]:g}",
-        "sessions_curve": crossing_text([(level["sessions"], level["p95"]) for level in sessions["levels"]], "sessions"),
+        "sessions_curve": crossing_text(held_curve(sessions), "sessions"),
         "per_session": per_session_text(memory_fit(sessions, "memory_settled")),
         "memory_bound": fill("memory_holds", memory_limit=size(sessions["memory_limit"]),
                              by_memory=sessions_count(by_memory)) if by_memory is not None else fill("memory_flat"),
@@ -310,13 +321,17 @@ def gate_figures(results: dict) -> dict:
 
 
 def cpu_per_rerun(level: dict) -> float | None:
-    """The replica's CPU time per rerun at a level, in ms."""
-    return level["cpu_cores"] / level["rerun_rate"] * SECOND_MS if level["rerun_rate"] else None
+    """The replica's CPU time per rerun at a level, in ms; none where it dropped its sessions,
+    since a restarted container counts its CPU and memory from nothing again."""
+    if level["errors"] or not level["rerun_rate"]:
+        return None
+    return level["cpu_cores"] / level["rerun_rate"] * SECOND_MS
 
 
 def _session_rows(levels_: list[dict]) -> str:
     return rows([[str(l["sessions"]), f"{l['reruns']:,}", f"{l['rerun_rate']:.1f}", ms(l["p50"]), ms(l["p95"]),
-                  ms(l["max"]), str(l["errors"]), f"{l['cpu_cores']:.2f}", size(l["memory_settled"]),
+                  ms(l["max"]), str(l["errors"]), "–" if l["errors"] else f"{l['cpu_cores']:.2f}",
+                  "–" if l["errors"] else size(l["memory_settled"]),
                   size(l["memory_peak"]), ms(l["first_run_p50"]), ms(cpu_per_rerun(l))]
                  for l in levels_])
 
@@ -342,10 +357,10 @@ def capacity_figures(results: dict) -> dict:
     s = results["sessions"]
     ours, plain = session_capacity(s), session_capacity(s["plain"])
     below = [(mine, theirs) for mine, theirs in zip(s["levels"], s["plain"]["levels"])
-             if all(level["p95"] is not None and level["p95"] <= SECOND_MS for level in (mine, theirs))
+             if all(level["p95"] is not None and held_p95(level) <= SECOND_MS for level in (mine, theirs))
              ] or list(zip(s["levels"], s["plain"]["levels"]))[:1]
     mine, theirs = below[-1] if below else (None, None)
-    crossed = stats.crossing([(level["sessions"], level["p95"]) for level in s["levels"]], SECOND_MS)["crossed"]
+    crossed = stats.crossing(held_curve(s), SECOND_MS)["crossed"]
     return {
         "plain_capacity": sessions_count(plain),
         "capacity_ratio": times(stats.ratio(ours, plain)),
@@ -353,8 +368,7 @@ def capacity_figures(results: dict) -> dict:
         "cpu_per_rerun": ms(cpu_per_rerun(mine)) if mine else "–",
         "plain_cpu_per_rerun": ms(cpu_per_rerun(theirs)) if theirs else "–",
         "cost_level": theirs["sessions"] if theirs else "–",
-        "plain_sessions_curve": crossing_text([(level["sessions"], level["p95"]) for level in s["plain"]["levels"]],
-                                              "sessions"),
+        "plain_sessions_curve": crossing_text(held_curve(s["plain"]), "sessions"),
     }
 
 

@@ -82,7 +82,8 @@ def run(project: BenchProject, plan) -> dict:
 
 
 def _gave_up(level: dict) -> bool:
-    return level["p95"] is None or level["p95"] > GIVE_UP_MS
+    """Past GIVE_UP_MS, or sessions dropped (the replica ran out of memory and restarted)."""
+    return level["p95"] is None or level["p95"] > GIVE_UP_MS or level["errors"] > 0
 
 
 def _plain_files(project: BenchProject, plan) -> Path:
