@@ -12,7 +12,7 @@ from string import Template
 from portal_bench import stats
 from portal_bench.gate import ASSET, CHECK, GATED, SERIES as GATE_SERIES, UNGATED
 from portal_bench.portal import GUNICORN, NGINX, PAGES, RUNSERVER, SERVERS, STATIC, STATIC_PATH
-from portal_bench.sessions import GIVE_UP_MS
+from portal_bench.sessions import GIVE_UP_MS, dropped_sessions
 
 SECOND_MS = 1000.0
 PAGE_NAMES = {"login": "login page", "home": "home page of a logged-in partner"}
@@ -126,7 +126,7 @@ def crossing_text(points, unit: str) -> str:
 def held_p95(level: dict) -> float:
     """A sessions level's rerun p95, or infinity when the replica dropped sessions in it: one
     whose memory ran out and that restarted held none of them, however quick its other reruns."""
-    return math.inf if level["errors"] else level["p95"]
+    return math.inf if dropped_sessions(level) else level["p95"]
 
 
 def held_curve(sessions: dict) -> list[tuple[int, float | None]]:
@@ -323,15 +323,18 @@ def gate_figures(results: dict) -> dict:
 def cpu_per_rerun(level: dict) -> float | None:
     """The replica's CPU time per rerun at a level, in ms; none where it dropped its sessions,
     since a restarted container counts its CPU and memory from nothing again."""
-    if level["errors"] or not level["rerun_rate"]:
+    if dropped_sessions(level) or not level["rerun_rate"]:
         return None
     return level["cpu_cores"] / level["rerun_rate"] * SECOND_MS
 
 
 def _session_rows(levels_: list[dict]) -> str:
+    def restarted_or(level: dict, text: str) -> str:
+        return "–" if dropped_sessions(level) else text
+
     return rows([[str(l["sessions"]), f"{l['reruns']:,}", f"{l['rerun_rate']:.1f}", ms(l["p50"]), ms(l["p95"]),
-                  ms(l["max"]), str(l["errors"]), "–" if l["errors"] else f"{l['cpu_cores']:.2f}",
-                  "–" if l["errors"] else size(l["memory_settled"]),
+                  ms(l["max"]), str(l["errors"]), restarted_or(l, f"{l['cpu_cores']:.2f}"),
+                  restarted_or(l, size(l["memory_settled"])),
                   size(l["memory_peak"]), ms(l["first_run_p50"]), ms(cpu_per_rerun(l))]
                  for l in levels_])
 

@@ -81,9 +81,14 @@ def run(project: BenchProject, plan) -> dict:
     }
 
 
+def dropped_sessions(level: dict) -> bool:
+    """Whether the replica dropped tabs at a level: a websocket that failed ends its tab, and a
+    replica whose memory ran out restarts and drops them all."""
+    return level["errors"] > 0
+
+
 def _gave_up(level: dict) -> bool:
-    """Past GIVE_UP_MS, or sessions dropped (the replica ran out of memory and restarted)."""
-    return level["p95"] is None or level["p95"] > GIVE_UP_MS or level["errors"] > 0
+    return level["p95"] is None or level["p95"] > GIVE_UP_MS or dropped_sessions(level)
 
 
 def _plain_files(project: BenchProject, plan) -> Path:
