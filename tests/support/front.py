@@ -86,11 +86,22 @@ with ThreadPoolExecutor(32) as pool:
 """
 
 
+# Addresses handed out in this run: an address that guessed in one test is still locked out (or
+# partly counted) in the next, and would lock a later test out before its own guesses count.
+_handed_out = set()
+
+
 def fresh_addresses(stack, count):
-    """Addresses in the front network's last /24, picked at random: Django's lockout of an address
-    outlives a test run, and the routing tests use the /24s below."""
+    """Addresses in the front network's last /24 that no earlier test of this run was given,
+    picked at random: Django's lockout of an address outlives a test run too, and the routing
+    tests use the /24s below."""
     block = list(front_subnet(stack).subnets(new_prefix=24))[-1]
-    return [str(block[number]) for number in random.sample(range(20, 250), count)]
+    unused = [str(block[number]) for number in range(20, 250) if str(block[number]) not in _handed_out]
+    if len(unused) < count:
+        raise AssertionError(f"only {len(unused)} unused front addresses are left, {count} wanted")
+    addresses = random.sample(unused, count)
+    _handed_out.update(addresses)
+    return addresses
 
 
 def run_in(front, address, script, *args):
