@@ -148,18 +148,23 @@ def memory_fit(sessions: dict, key: str) -> tuple[float, float] | None:
     return stats.linear_fit([(level["sessions"], level[key]) for level in sessions["levels"]])
 
 
+# Bytes a session: a memory fit's slope below it is the noise of a replica's memory, not a cost.
+PER_SESSION_NOISE = 0.05 * 2**20
+
+
 def per_session_text(fit: tuple[float, float] | None) -> str:
     """What an open session adds, from the fit's slope; below 0.1 MiB the fit only shows noise."""
     if fit is None:
         return "–"
-    return fill("per_session_noise") if fit[0] < 0.05 * 2**20 else size(fit[0])
+    return fill("per_session_noise") if fit[0] < PER_SESSION_NOISE else size(fit[0])
 
 
 def sessions_by_memory(sessions: dict, fail_percent: float) -> float | None:
-    """Sessions before the replica's peak memory would reach the probe's failure mark."""
+    """Sessions before the replica's peak memory would reach the probe's failure mark; None when
+    memory did not grow with the sessions (dividing by noise gave hundreds of thousands)."""
     fit = memory_fit(sessions, "memory_peak")
     limit = sessions.get("memory_limit")
-    if fit is None or limit is None or fit[0] <= 0:
+    if fit is None or limit is None or fit[0] < PER_SESSION_NOISE:
         return None
     slope, intercept = fit
     return max((limit * fail_percent / 100 - intercept) / slope, 0)

@@ -171,6 +171,17 @@ def test_sessions_by_memory_use_the_peak_fit_up_to_the_probes_failure_mark(resul
     assert document.sessions_by_memory(sessions, 90) == pytest.approx(expected)
 
 
+def test_memory_that_does_not_grow_with_the_sessions_bounds_no_count_of_them(results):
+    # 0.01 MiB a session: dividing the room left by it claimed about 160,000 sessions.
+    sessions = results["sessions"]
+    for level in sessions["levels"]:
+        level["memory_peak"] = level["memory_settled"] = (170 + 0.01 * level["sessions"]) * 2**20
+    assert document.sessions_by_memory(sessions, 90) is None
+    claims = section(document.render(results), "The original notes' claims")
+    assert "memory did not grow with the sessions at these levels" in claims
+    assert "would hold about" not in claims
+
+
 def test_the_charts_are_drawn_as_png_files(results, tmp_path):
     from portal_bench import plots
 
