@@ -27,7 +27,7 @@ import envfile  # beside this file
 import envsettings  # envfile puts it on the path
 from deployment import STACK, compose, docker, read_settings, settings_path
 
-from portal_probe.replica import DRAIN_FILE, wait_for_sessions  # noqa: E402  (deployment puts the probe on the path)
+from portal_probe.replica import wait_for_sessions  # noqa: E402  (deployment puts the probe on the path)
 
 DRAIN_POLL_SECONDS = 5
 DRAIN_PROGRESS_SECONDS = 60
@@ -94,8 +94,7 @@ def drain(containers, seconds, *, count=sessions_of, clock=time.time, sleep=time
     Returns the sessions still open at the end (their pages reconnect to another replica)."""
     deadline = clock() + seconds
     for container in containers:
-        # The replica's own tmpfs: only ops reach it, and a restarted replica is not draining.
-        in_replica(container, "sh", "-c", f"echo {int(deadline)} > {DRAIN_FILE}")
+        in_replica(container, "python3", "-m", "portal_probe", "drain", str(int(deadline)))
     reload_nginx()
     log(f"draining {', '.join(containers)}: up to {seconds}s for their sessions to end")
 
@@ -120,7 +119,7 @@ def scale(target, settings):
     kept, drained = drain_selection(current, target)
     for container in kept:
         # Kept after all (an earlier ops/scale stopped while it drained): taking partners again.
-        in_replica(container, "rm", "-f", str(DRAIN_FILE))
+        in_replica(container, "python3", "-m", "portal_probe", "kept")
     if drained:
         say(f"taking {', '.join(drained)} out of nginx: no new partners go there")
         ended = drain(drained, envsettings.read("STREAMLIT_DRAIN_SECONDS", settings))

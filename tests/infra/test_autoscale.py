@@ -13,7 +13,7 @@ import time
 
 import pytest
 import requests
-from portal_probe.replica import DRAIN_FILE, PEERS_FILE
+from portal_probe.replica import PEERS_FILE
 
 from support.clients import replica_by_address, replicas_serving
 from support.logins import create_partner_user, login
@@ -196,7 +196,8 @@ def test_a_draining_replica_gets_no_new_partner_after_an_nginx_restart_and_its_d
     first, second, placement, user = two_replicas_and_a_user_of_the_second(stack, people)
     (nginx,) = stack.container_names("nginx")
     # What ops/scale does to retire a replica: its stop time, in its own /tmp.
-    subprocess.run(["docker", "exec", second, "sh", "-c", f"echo {int(time.time()) + 600} > {DRAIN_FILE}"], check=True)
+    subprocess.run(["docker", "exec", second, "python3", "-m", "portal_probe", "drain", str(int(time.time()) + 600)],
+                   check=True, capture_output=True)
     try:
         subprocess.run(["docker", "restart", nginx], check=True, capture_output=True)
         stack.wait_until("nginx to answer after its restart", lambda: answers(f"{stack.url}/healthz"), timeout=60)
@@ -208,7 +209,7 @@ def test_a_draining_replica_gets_no_new_partner_after_an_nginx_restart_and_its_d
         status, replica = served(stack, "/app/media/0123456789abcdef0123456789abcdef.csv", user)
         assert (status, replica) == (404, second)
     finally:
-        subprocess.run(["docker", "exec", second, "rm", "-f", str(DRAIN_FILE)], check=True)
+        subprocess.run(["docker", "exec", second, "python3", "-m", "portal_probe", "kept"], check=True)
         subprocess.run(["docker", "exec", nginx, "/opt/nginx/reload"], capture_output=True)
     stack.wait_until(f"{second} to take its users again", lambda: replica_of(stack, user) == second, timeout=30)
 

@@ -1,6 +1,6 @@
 """Command line: `check SERVICE` for the Docker healthcheck, `report SERVICE` for load snapshots,
-`sessions` for the partner sessions a streamlit replica holds now (ops/scale waits on it while the
-replica drains)."""
+and for a streamlit replica as ops/scale drains it: `sessions` (the partner sessions it holds
+now), `drain DEADLINE` and `kept` (portal_probe.replica)."""
 
 import argparse
 import json
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from portal_probe import replica
 from portal_probe.cgroup import DEFAULT_ROOT, CgroupError
 from portal_probe.health import run_check
 from portal_probe.processes import ProcessRecord, read_process_table
@@ -27,6 +28,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     report.add_argument("service", choices=SERVICES)
     report.add_argument("--once", action="store_true", help="print one snapshot to stdout and exit")
     commands.add_parser("sessions", help="print how many sessions this streamlit replica holds now")
+    drain = commands.add_parser("drain", help="take no new partners; print the moment this replica will be stopped")
+    drain.add_argument("deadline", type=int, help="Unix time; an earlier deadline already set stays")
+    commands.add_parser("kept", help="take new partners again after a drain")
     return parser.parse_args(argv)
 
 
@@ -41,6 +45,12 @@ def main(
     if args.command == "sessions":
         # Counted as the snapshots count them, without waiting for a CPU window.
         print(count_established(read_tcp_connections(), local_port=STREAMLIT_PORT))
+        return EXIT_OK
+    if args.command == "drain":
+        print(int(replica.mark_draining(args.deadline, replica.DRAIN_FILE)))
+        return EXIT_OK
+    if args.command == "kept":
+        replica.mark_kept(replica.DRAIN_FILE)
         return EXIT_OK
     try:
         settings = Settings.from_env(environ)

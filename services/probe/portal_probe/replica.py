@@ -1,8 +1,9 @@
 """What a streamlit replica keeps in its own /tmp for ops and for its probe: one owner for the
 names and the formats, shared by the app, the probe's reporter and ops/scale.
 
-- DRAIN_FILE: the moment (Unix time) the replica will be stopped; ops/scale writes it through
-  `docker exec` when the replica starts draining, and the app tells its tabs from it.
+- DRAIN_FILE: the moment (Unix time) the replica will be stopped, written by `mark_draining`
+  only: ops/scale runs it through `docker exec` (`python3 -m portal_probe drain`), a replica
+  Swarm stops runs it itself (analytics.retire), and the app tells its tabs from the file.
 - PEERS_FILE: how many open sessions (websockets) come from each client address, kept by the
   app's middleware (only the replica sees its websockets' client addresses, in the X-Real-IP
   nginx sets); the reporter copies it into the snapshot, where the advice reads it.
@@ -28,6 +29,23 @@ def drain_deadline(path: Path = DRAIN_FILE) -> float | None:
         return float(path.read_text(encoding="ascii").strip())
     except (OSError, ValueError):
         return None
+
+
+def mark_draining(deadline: float, path: Path = DRAIN_FILE) -> float:
+    """The replica drains until `deadline` (Unix time), or until an earlier deadline already set,
+    which its tabs were told. Returns the deadline in effect."""
+    earlier = drain_deadline(path)
+    if earlier is not None and earlier <= deadline:
+        return earlier
+    temporary = path.with_name(f".{path.name}.new")
+    temporary.write_text(f"{int(deadline)}\n", encoding="ascii")
+    os.replace(temporary, path)
+    return float(int(deadline))
+
+
+def mark_kept(path: Path = DRAIN_FILE) -> None:
+    """Kept after all (an ops/scale that stopped while it drained): it takes new partners again."""
+    path.unlink(missing_ok=True)
 
 
 def write_peers(counts: dict[str, int], path: Path = PEERS_FILE) -> None:

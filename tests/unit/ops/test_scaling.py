@@ -50,7 +50,7 @@ def test_a_drain_ends_as_soon_as_the_sessions_have_left(monkeypatch):
     assert (left, waited) == (0, 2 * scaling.DRAIN_POLL_SECONDS)
     # The replica is told when it will be stopped: the drain's end.
     # nginx renders its config once the replica says it drains: no new partner goes there.
-    assert written == [("pp-streamlit-2", ("sh", "-c", f"echo 1600 > {scaling.DRAIN_FILE}")), ("nginx", ("reload",))]
+    assert written == [("pp-streamlit-2", ("python3", "-m", "portal_probe", "drain", "1600")), ("nginx", ("reload",))]
     assert said[-1] == "drained: no session left"
 
 

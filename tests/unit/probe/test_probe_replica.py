@@ -14,6 +14,21 @@ def test_no_file_means_not_draining_and_a_deadline_is_read_back(tmp_path):
     assert replica.drain_deadline(path) is None
 
 
+def test_drain_sets_the_deadline_keeps_an_earlier_one_and_kept_takes_it_away(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "portal-drain"
+    monkeypatch.setattr(replica, "DRAIN_FILE", path)
+    assert cli.main(["drain", "1764640600"]) == 0
+    assert replica.drain_deadline(path) == 1764640600.0
+    # A second drain, ops/scale's after a replica's own: the tabs were told the earlier moment.
+    assert cli.main(["drain", "1764641000"]) == 0
+    assert replica.drain_deadline(path) == 1764640600.0
+    assert capsys.readouterr().out.split() == ["1764640600", "1764640600"]
+    assert replica.mark_draining(1764640300, path) == 1764640300.0
+    assert cli.main(["kept"]) == 0 and cli.main(["kept"]) == 0
+    assert replica.drain_deadline(path) is None
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_peers_are_written_whole_without_closed_addresses_and_read_back(tmp_path):
     path = tmp_path / "portal-peers.json"
     assert replica.read_peers(path) is None

@@ -1,8 +1,9 @@
 """What a replica being retired says: to nginx, that it takes no new partner; to its tabs, that
 the page will soon reconnect elsewhere.
 
-ops/scale writes the moment it will stop the replica into the replica's own /tmp
-(portal_probe.replica.DRAIN_FILE, through `docker exec`): nothing a partner can reach writes
+ops/scale (through `docker exec`) or the replica being stopped (analytics.retire) writes the
+moment it will stop into the replica's own /tmp (portal_probe.replica.mark_draining): nothing a
+partner can reach writes
 there, no volume or endpoint is shared for it, and a replica that restarts, which is no longer
 draining, starts without the file. The file is the one owner of the fact:
 - the health answer carries a header while it is there, so every nginx that renders its config

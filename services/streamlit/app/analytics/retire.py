@@ -32,22 +32,11 @@ def open_sessions(path: Path = replica.PEERS_FILE) -> int:
     return sum((replica.read_peers(path) or {}).values())
 
 
-def mark_draining(deadline: float, path: Path = replica.DRAIN_FILE) -> float:
-    """The replica's drain deadline from now on: `deadline`, or an earlier one already set."""
-    earlier = replica.drain_deadline(path)
-    if earlier is not None and earlier <= deadline:
-        return earlier
-    temporary = path.with_name(f".{path.name}.new")
-    temporary.write_text(f"{int(deadline)}\n", encoding="ascii")
-    os.replace(temporary, path)
-    return float(int(deadline))
-
-
 def retire(seconds: float, *, sessions: Callable[[], int] = open_sessions, clock: Callable[[], float] = time.time,
            sleep: Callable[[float], None] = time.sleep, path: Path = replica.DRAIN_FILE,
            log: Callable[[str], None] = print) -> int:
     """Drain for at most `seconds`; returns the sessions still open at the end."""
-    deadline = mark_draining(clock() + seconds, path)
+    deadline = replica.mark_draining(clock() + seconds, path)
     log(f"retiring: no new partners; up to {max(0, deadline - clock()):.0f}s for {sessions()} open sessions to end")
     return replica.wait_for_sessions(lambda: (sessions(), True), deadline, poll_seconds=POLL_SECONDS,
                                      clock=clock, sleep=sleep, log=log)
