@@ -3,9 +3,9 @@ the page will soon reconnect elsewhere.
 
 ops/scale (through `docker exec`) or the replica being stopped (analytics.retire) writes the
 moment it will stop into the replica's own /tmp (portal_probe.replica.mark_draining): nothing a
-partner can reach writes
-there, no volume or endpoint is shared for it, and a replica that restarts, which is no longer
-draining, starts without the file. The file is the one owner of the fact:
+partner can reach writes there, no volume or endpoint is shared for it, and a replica that
+restarts, which is no longer draining, starts without the file. The file is the one owner of
+the fact:
 - the health answer carries a header while it is there, so every nginx that renders its config
   (at a reload, after a restart, on any edge node) leaves the replica out of new sessions;
 - every tab reads it on each rerun and, while idle, every CHECK_SECONDS from a fragment.
