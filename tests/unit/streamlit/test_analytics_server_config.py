@@ -60,7 +60,6 @@ def test_the_start_banner_looks_up_nothing(replica_config, no_lookups, capsys):
     assert "localhost" in capsys.readouterr().out
 
 
-
 def test_a_replica_s_runs_end_without_a_pass_over_the_whole_heap(replica_config):
     # Streamlit's default is a full collection after every run (its ScriptRunner reads this
     # option); ops/bench's sessions section measures what turning it off is worth.
