@@ -12,6 +12,7 @@ localhost needs no TLS on any engine.
 import ipaddress
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -160,6 +161,12 @@ class Swarm:
         run("docker", "network", "rm", self.network, check=False)
 
 
+def task_addresses(info):
+    """The addresses of a task on its networks, from `docker inspect`."""
+    return {address.split("/")[0] for attachment in info.get("NetworksAttachments") or []
+            for address in attachment.get("Addresses") or []}
+
+
 class Deployment:
     """The stack as ops/deploy left it, and the ways tests look at it."""
 
@@ -232,6 +239,20 @@ class Deployment:
                     pass
         return records
 
+    def upstream_for(self, session, node):
+        """The address of the replica one edge node's nginx sends this client to now, as its access
+        log names it for one health request (None while no replica answers)."""
+        marker = secrets.token_hex(4)
+        if session.get(f"{self.swarm.url(node)}/app/_stcore/health?t={marker}", timeout=10).status_code != 200:
+            return None
+        lines = [line for line in self.nginx_log(node) if f"t={marker}" in line["uri"]]
+        return lines[0]["upstream"].split(",")[-1].split(":")[0].strip() if lines else None
+
+    def addresses(self, task):
+        """The addresses of one task on its networks."""
+        [info] = json.loads(self.swarm.docker("inspect", task["id"]).stdout)
+        return task_addresses(info)
+
     def replica_slots(self):
         """{task address: (slot, node)} of every streamlit task that ran, gone ones too."""
         ids = self.swarm.docker("service", "ps", "-q", "--no-trunc", f"{STACK}_streamlit").stdout.split()
@@ -239,9 +260,8 @@ class Deployment:
                  self.swarm.docker("node", "ls", "--format", "{{.ID}} {{.Hostname}}").stdout.splitlines()}
         found = {}
         for task in json.loads(self.swarm.docker("inspect", *ids).stdout):
-            for attachment in task.get("NetworksAttachments") or []:
-                for address in attachment.get("Addresses") or []:
-                    found[address.split("/")[0]] = (task["Slot"], nodes.get(task["NodeID"], task["NodeID"]))
+            for address in task_addresses(task):
+                found[address] = (task["Slot"], nodes.get(task["NodeID"], task["NodeID"]))
         return found
 
     def served_by(self, node, records):

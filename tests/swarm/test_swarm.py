@@ -96,10 +96,9 @@ def test_a_partner_logs_in_through_an_edge_node_and_works_on_a_replica_of_anothe
     replica_nodes = {task["node"] for task in deployment.tasks("streamlit")}
     for edge in ("node2", "node1"):
         session = login(swarm.url(edge), partner["username"], partner["password"])
-        marker = secrets.token_hex(4)
-        assert session.get(f"{swarm.url(edge)}/app/_stcore/health?t={marker}", timeout=10).status_code == 200
-        [line] = [line for line in deployment.nginx_log(edge) if f"t={marker}" in line["uri"]]
-        slot, node = deployment.replica_slots()[line["upstream"].split(":")[0]]
+        upstream = deployment.upstream_for(session, edge)
+        assert upstream is not None
+        slot, node = deployment.replica_slots()[upstream]
         if node != edge:
             break
     else:
@@ -244,13 +243,7 @@ def test_a_rolling_update_under_traffic_fails_only_requests_in_flight_on_a_stopp
     started = time.monotonic()
     swarm.docker("service", "update", "--detach=true", "--image", f"{image}:rolling", f"{deployment.stack}_streamlit")
 
-    def done():
-        state = swarm.docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
-                             f"{deployment.stack}_streamlit").stdout.strip()
-        assert state not in ("paused", "rollback_started", "rollback_completed"), state
-        return state == "completed"
-
-    wait_until("the rolling update to complete", done, timeout=300, interval=1)
+    wait_until("the rolling update to complete", lambda: update_done(deployment), timeout=300, interval=1)
     took = time.monotonic() - started
     wait_until("every partner on its own slot again",
                lambda: mapping_of(deployment, clients, cookie, f"roll-{time.monotonic()}") == mapping,
@@ -294,9 +287,13 @@ def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working
     # Still working, and the partner is told the page will move.
     app.rerun()
     assert any("This analytics server is being retired" in text for text in app.texts()), app.texts()
-    # A new session goes to the replica now in its slot (nginx shows its come-back page until
-    # one answers).
-    other = wait_until("a new session on another replica", lambda: new_session(
+    # Swarm takes a task it stops out of its DNS at once, and each nginx routes the slot to the
+    # replacement at its next look at the replicas (WATCH_INTERVAL): a new session waits for that.
+    [replacement] = [task for task in deployment.tasks("streamlit") if task["slot"] == holder["slot"]]
+    wait_until("nginx sending this client to the holder's replacement", lambda: deployment.upstream_for(
+        session, "node1") in deployment.addresses(replacement), timeout=60, interval=1)
+    # The new session goes there too: the same client, so the same hash.
+    other = wait_until("a new session on the replacement", lambda: new_session(
         swarm.url("node1"), session.cookies.get_dict()), timeout=120, interval=1)
     other.rerun()
     assert not any("being retired" in text for text in other.texts())
@@ -319,6 +316,14 @@ def new_session(url, cookies):
         return StreamlitSession(url, cookies=cookies)
     except WebSocketBadStatusException:
         return None
+
+
+def update_done(deployment):
+    """Whether the streamlit service's update has completed (a rollback fails the test)."""
+    state = deployment.swarm.docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+                                    f"{deployment.stack}_streamlit").stdout.strip()
+    assert state not in ("paused", "rollback_started", "rollback_completed"), state
+    return state == "completed"
 
 
 def open_sessions(deployment, task):
