@@ -243,7 +243,13 @@ def test_a_rolling_update_under_traffic_fails_only_requests_in_flight_on_a_stopp
     started = time.monotonic()
     swarm.docker("service", "update", "--detach=true", "--image", f"{image}:rolling", f"{deployment.stack}_streamlit")
 
-    wait_until("the rolling update to complete", lambda: update_done(deployment), timeout=300, interval=1)
+    def done():
+        state = swarm.docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
+                             f"{deployment.stack}_streamlit").stdout.strip()
+        assert state not in ("paused", "rollback_started", "rollback_completed"), state
+        return state == "completed"
+
+    wait_until("the rolling update to complete", done, timeout=300, interval=1)
     took = time.monotonic() - started
     wait_until("every partner on its own slot again",
                lambda: mapping_of(deployment, clients, cookie, f"roll-{time.monotonic()}") == mapping,
@@ -290,8 +296,9 @@ def test_a_replica_swarm_stops_drains_first_while_its_open_session_keeps_working
     # Swarm takes a task it stops out of its DNS at once, and each nginx routes the slot to the
     # replacement at its next look at the replicas (WATCH_INTERVAL): a new session waits for that.
     [replacement] = [task for task in deployment.tasks("streamlit") if task["slot"] == holder["slot"]]
+    replacement_addresses = deployment.addresses(replacement)
     wait_until("nginx sending this client to the holder's replacement", lambda: deployment.upstream_for(
-        session, "node1") in deployment.addresses(replacement), timeout=60, interval=1)
+        session, "node1") in replacement_addresses, timeout=60, interval=1)
     # The new session goes there too: the same client, so the same hash.
     other = wait_until("a new session on the replacement", lambda: new_session(
         swarm.url("node1"), session.cookies.get_dict()), timeout=120, interval=1)
@@ -316,14 +323,6 @@ def new_session(url, cookies):
         return StreamlitSession(url, cookies=cookies)
     except WebSocketBadStatusException:
         return None
-
-
-def update_done(deployment):
-    """Whether the streamlit service's update has completed (a rollback fails the test)."""
-    state = deployment.swarm.docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}",
-                                    f"{deployment.stack}_streamlit").stdout.strip()
-    assert state not in ("paused", "rollback_started", "rollback_completed"), state
-    return state == "completed"
 
 
 def open_sessions(deployment, task):
