@@ -153,7 +153,8 @@ PER_SESSION_NOISE = 0.05 * 2**20
 
 
 def per_session_text(fit: tuple[float, float] | None) -> str:
-    """What an open session adds, from the fit's slope; below 0.1 MiB the fit only shows noise."""
+    """What an open session adds, from the fit's slope; below PER_SESSION_NOISE the fit only
+    shows noise."""
     if fit is None:
         return "–"
     return fill("per_session_noise") if fit[0] < PER_SESSION_NOISE else size(fit[0])
