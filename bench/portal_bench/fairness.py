@@ -54,7 +54,7 @@ def run(project: BenchProject, plan) -> dict:
         "heavy_sessions": plan.fairness_heavy_sessions,
         "heavy_rows": plan.fairness_rows,
         "rows": plan.session_rows,
-        "seconds": plan.session_seconds,
+        "seconds": plan.fairness_seconds,
         "think": list(plan.think_seconds),
         "alone": {"reruns": len(alone["latencies"]), "errors": alone["errors"], "p50": stats.percentile(alone["latencies"], 50),
                   "p95": p95_alone},
@@ -72,7 +72,7 @@ def _seconds(latencies: list[float]) -> str:
 
 
 def _partner_b(project: BenchProject, url: str, plan) -> dict:
-    """B's tabs for `session_seconds`, as the sessions benchmark runs them."""
+    """B's tabs for `fairness_seconds`, as the sessions benchmark runs them."""
     tabs = [open_session(url, project.identity_headers())[0] for _ in range(plan.fairness_sessions)]
     latencies, errors = [], []
     try:
@@ -81,7 +81,7 @@ def _partner_b(project: BenchProject, url: str, plan) -> dict:
         # partner's own tabs do after their first look.
         for option in options:
             tabs[0].rerun([widget(control, string_value=option)], tabs[0].fragment_of(control))
-        deadline = time.monotonic() + plan.session_seconds
+        deadline = time.monotonic() + plan.fairness_seconds
         threads = [threading.Thread(target=think_and_rerun, args=(tab, i, control, options, plan.think_seconds, deadline,
                                                          latencies, errors)) for i, tab in enumerate(tabs)]
         for thread in threads:

@@ -21,8 +21,10 @@ class Plan:
     session_seconds: float
     think_seconds: tuple[float, float]
     session_rows: int
-    # Fair shares: partner B's tabs (as the sessions'), partner A's heavy tabs beside them on the
-    # same replica, and the rows of A's dataset.
+    # Fair shares: partner B's tabs (as the sessions') for `fairness_seconds` in each phase,
+    # partner A's heavy tabs beside them on the same replica, and the rows of A's dataset. B's
+    # p95 is the figure: the phases are long enough for it to rest on a hundred or more reruns.
+    fairness_seconds: float
     fairness_sessions: int
     fairness_heavy_sessions: int
     fairness_rows: int
@@ -53,7 +55,8 @@ FULL = Plan(
     session_seconds=15.0,
     think_seconds=(1.0, 3.0),
     session_rows=100_000,
-    fairness_sessions=5,
+    fairness_seconds=30.0,
+    fairness_sessions=10,
     fairness_heavy_sessions=8,
     fairness_rows=1_000_000,
     analytics_rows=1_000_000,
@@ -77,6 +80,7 @@ SMOKE = Plan(
     session_seconds=3.0,
     think_seconds=(0.2, 0.5),
     session_rows=10_000,
+    fairness_seconds=3.0,
     fairness_sessions=1,
     fairness_heavy_sessions=2,
     fairness_rows=20_000,
