@@ -142,11 +142,13 @@ def sample_cpu(cgroup: CgroupV1 | CgroupV2) -> CpuSample:
 def cpu_percent(before: CpuSample, after: CpuSample, quota_cores: float | None, host_cores: int) -> float:
     """Share of the container's CPU quota used between two samples (100 = all of it).
 
-    With no quota the container may use every core of the host, so that is the 100 %.
+    With no quota the container may use every core it may run on (`host_cores`), so that is the
+    100 %; so it is when those are fewer than its quota holds (a streamlit replica runs on one
+    core under a quota with headroom: analytics.cores).
     """
     elapsed = after.monotonic_seconds - before.monotonic_seconds
     if elapsed <= 0:
         raise ValueError("the CPU samples must be taken some time apart")
-    cores = quota_cores if quota_cores is not None else host_cores
+    cores = min(quota_cores, host_cores) if quota_cores is not None else host_cores
     used_cores = max(after.usage_seconds - before.usage_seconds, 0.0) / elapsed
     return 100.0 * used_cores / cores

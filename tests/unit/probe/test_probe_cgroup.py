@@ -116,6 +116,12 @@ def test_cpu_percent_is_of_the_quota():
     assert cpu_percent(before, after, quota_cores=2.0, host_cores=8) == pytest.approx(25.0)
 
 
+def test_cpu_percent_of_a_container_on_fewer_cores_than_its_quota_is_of_those_cores():
+    # A streamlit replica pinned to one core under a quota of 1.25 CPUs is full at one core.
+    before, after = CpuSample(10.0, 100.0), CpuSample(10.5, 100.5)
+    assert cpu_percent(before, after, quota_cores=1.25, host_cores=1) == pytest.approx(100.0)
+
+
 def test_cpu_percent_without_quota_is_of_the_host_cores():
     assert cpu_percent(CpuSample(0.0, 0.0), CpuSample(1.0, 2.0), None, host_cores=2) == pytest.approx(25.0)
 
