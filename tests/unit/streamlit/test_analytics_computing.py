@@ -246,3 +246,70 @@ def test_a_question_waiting_for_a_turn_does_not_hold_up_the_turn_that_asks_it_to
     assert done.wait(10), "the page run waited for a question that waited for its turn"
     second.join(10)
     assert answers == ["points", "points"]
+
+
+def held_turn(shared: computing.Computations, partner: str):
+    """A thread holding one of the partner's turns until the returned event is set."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with shared.turn(partner):
+            taken.set()
+            release.wait()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    taken.wait()
+    return thread, release
+
+
+def test_a_busy_partners_run_makes_way_for_a_partner_who_used_the_replica_less():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):  # acme has used the replica lately, globex not at all
+        pass
+    holder, release = held_turn(shared, "globex")
+    paused, order = threading.Event(), []
+    wait = shared._turns_changed.wait
+    shared._turns_changed.wait = lambda timeout=None: paused.set() or wait(timeout)
+
+    def acme_run():
+        with shared.turn("acme"):
+            computing.make_way()
+            order.append("acme goes on")
+
+    acme = threading.Thread(target=acme_run, daemon=True)
+    acme.start()
+    assert paused.wait(timeout=10), "acme's run did not pause for globex's"
+    order.append("globex done")
+    release.set()
+    holder.join()
+    acme.join()
+    assert order == ["globex done", "acme goes on"]
+
+
+def test_a_light_partner_never_waits_for_a_busier_one():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):
+        pass
+    holder, release = held_turn(shared, "acme")
+    with shared.turn("globex"):
+        computing.make_way()  # returns at once: acme is the busier
+    release.set()
+    holder.join()
+
+
+def test_a_run_makes_way_for_a_bounded_time_only(monkeypatch):
+    monkeypatch.setattr(computing, "YIELD_SECONDS", 0.05)
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):
+        pass
+    holder, release = held_turn(shared, "globex")
+    with shared.turn("acme"):
+        computing.make_way()  # globex still runs, yet acme goes on
+        computing.make_way()  # its time to make way is used up
+    release.set()
+    holder.join()
+
+
+def test_outside_a_turn_making_way_does_nothing():
+    computing.make_way()

@@ -12,10 +12,17 @@
   in threads of one process, which share the GIL evenly between runnable threads, and polars
   computes beside them; without a bound, one partner's many busy sessions would take most of
   the replica from everyone else's.
+- Lighter partners first: the bound alone leaves a heavy partner one page run at a time, back
+  to back, and every other partner's run shares the GIL with it. So a page run makes way (see
+  `make_way`, called where a run can pause: at each widget, each shared result and each query)
+  while a partner who has used the replica less lately holds a turn: the light partner's rerun
+  goes first, the heavy partner's pauses for it. "Lately" is the time each partner held
+  turns, halved every USAGE_HALF_LIFE seconds; a run makes way for YIELD_SECONDS at most, so a
+  heavy partner among many light ones slows down but never stops.
 - Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
   partners' scripts (lower_engine_priority), so a heavy computation takes the CPU the scripts
-  leave rather than half of it: the replica's CPU limit is shared between threads by their
-  priority.
+  leave rather than half of it. Priorities decide between threads on one core, and a replica
+  runs on one (analytics.cores).
 - A time limit: a computation that runs longer than `seconds` is stopped and the page says so.
   Its query is cancelled inside polars' engine (LazyFrame.collect(background=True) and
   InProcessQuery.cancel), so the work itself stops, not merely the wait for it; the engine
@@ -47,6 +54,10 @@ RESULTS_PER_PARTNER = 64
 # thread weighs about a tenth of one at 0 when the CPU is short.
 ENGINE_THREADS = ("polars-", "async-executor", "tokio-rt")
 ENGINE_NICENESS = 10
+# A partner's page run first lets the runs of partners who have used the replica less lately
+# finish, for at most this long; "lately" halves every USAGE_HALF_LIFE seconds.
+YIELD_SECONDS = 1.0
+USAGE_HALF_LIFE = 10.0
 
 
 class TooLong(Exception):
@@ -59,8 +70,17 @@ _deadline = threading.local()
 _held = threading.local()
 
 
+def make_way() -> None:
+    """Within a turn, let the runs of partners who used the replica less lately go first (see
+    Computations.make_way); a no-op outside one. Called where a page run can pause cheaply."""
+    computations = getattr(_held, "computations", None)
+    if computations is not None:
+        computations.make_way(_held.partner)
+
+
 def collect(frame: pl.LazyFrame) -> pl.DataFrame:
     """`frame` computed; inside `Computations.get` within the time left, cancelled when it runs out."""
+    make_way()
     deadline = getattr(_deadline, "at", None)
     if deadline is None:
         return frame.collect()
@@ -70,7 +90,9 @@ def collect(frame: pl.LazyFrame) -> pl.DataFrame:
     timer = threading.Timer(max(deadline - time.monotonic(), 0), query.cancel)
     timer.start()
     try:
-        return query.fetch_blocking()
+        result = query.fetch_blocking()
+        make_way()
+        return result
     except pl.exceptions.ComputeError:
         if time.monotonic() >= deadline:
             raise TooLong(_deadline.message) from None
@@ -106,6 +128,9 @@ class Computations:
         self._results: dict[str, OrderedDict[Hashable, object]] = {}
         self._running: dict[tuple[str, Hashable], Future] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._turns_changed = threading.Condition(self._lock)
+        self._turns_held: dict[str, int] = {}
+        self._usage: dict[str, tuple[float, float]] = {}
 
     def get(self, partner: str, key: Hashable, compute: Callable[[], object],
             waiting: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> object:
@@ -171,12 +196,52 @@ class Computations:
             if not acquired:
                 with waiting():
                     acquired = slots.acquire()
-            _held.partner = partner
-            yield
+            with self._holding(partner):
+                yield
         finally:
             if acquired:
-                _held.partner = None
                 slots.release()
+
+    @contextlib.contextmanager
+    def _holding(self, partner: str):
+        """The block as one of the partner's turns: counted as held while it runs, its length
+        added to the partner's use of the replica once it ends."""
+        with self._lock:
+            self._turns_held[partner] = self._turns_held.get(partner, 0) + 1
+        _held.partner, _held.computations, _held.yield_left = partner, self, YIELD_SECONDS
+        started = time.monotonic()
+        try:
+            self.make_way(partner)
+            yield
+        finally:
+            _held.partner = _held.computations = None
+            with self._lock:
+                now = time.monotonic()
+                self._turns_held[partner] -= 1
+                self._usage[partner] = (self._used(partner, now) + now - started, now)
+                self._turns_changed.notify_all()
+
+    def make_way(self, partner: str) -> None:
+        """Wait while a partner who has used the replica less lately holds a turn, for at most
+        what is left of the running turn's YIELD_SECONDS (see the module)."""
+        with self._lock:
+            while _held.yield_left > 0 and self._lighter_running(partner):
+                started = time.monotonic()
+                self._turns_changed.wait(_held.yield_left)
+                _held.yield_left -= time.monotonic() - started
+
+    def _lighter_running(self, partner: str) -> bool:
+        """Whether a partner who has used the replica less lately (ties: by name, so that two
+        partners never wait for each other) holds a turn; the caller holds the lock."""
+        now = time.monotonic()
+        mine = (self._used(partner, now), partner)
+        return any(held and (self._used(other, now), other) < mine
+                   for other, held in self._turns_held.items() if other != partner)
+
+    def _used(self, partner: str, now: float) -> float:
+        """Seconds of turns the partner held, each weighing half as much every USAGE_HALF_LIFE."""
+        seconds, at = self._usage.get(partner, (0.0, now))
+        return seconds * 0.5 ** ((now - at) / USAGE_HALF_LIFE)
 
     def _timed(self, compute: Callable[[], object]) -> object:
         seconds = self.limits.seconds
