@@ -234,7 +234,7 @@ SCHEMA = {
     "NGINX_MEM_LIMIT": Setting("256m", MEMORY),
     "DJANGO_CPUS": Setting("1.0", CPUS),
     "DJANGO_MEM_LIMIT": Setting("1g", MEMORY),
-    "STREAMLIT_CPUS": Setting("1.0", CPUS),
+    "STREAMLIT_CPUS": Setting("2.0", CPUS),
     "STREAMLIT_MEM_LIMIT": Setting("2g", MEMORY),
     "PROBE_INTERVAL": Setting("15", Whole(1, 3600)),
     "PROBE_MEM_WARN": Setting("80", PERCENT),

@@ -14,7 +14,7 @@ import sys
 
 from streamlit.web import cli
 
-from analytics import computing, settings
+from analytics import computing, cores, settings
 
 
 def main() -> None:
@@ -26,6 +26,7 @@ def main() -> None:
 
     warmup.warm()
     computing.lower_engine_priority()
+    cores.keep_balanced()
     cli.main(prog_name="streamlit")
 
 
