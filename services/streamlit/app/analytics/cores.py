@@ -1,12 +1,14 @@
 """A replica runs on one core, and moves to a less busy one when another replica shares its own.
 
-Why one core: a replica's scripts take turns on the GIL, so its Python uses one core at most;
-polars' engine threads came on top of it on a second core. Under a CPU limit of one CPU (a CFS
-quota) the container then used its quota in part of each 100 ms period and the kernel stopped
-all its threads until the next one: a light partner's rerun waited behind a heavy partner's
-computation. On one core the kernel's scheduler decides who runs instead: it favours threads
-that have just woken, a partner's rerun, over threads that run all the time, and polars' niced
-engine threads (analytics.computing) take what the scripts leave.
+Why one core: a replica's scripts take turns on the GIL, so its Python uses one core at most,
+and polars' engine threads came on top of it on a second core. There the kernel let a heavy
+partner's computation run beside a light partner's rerun rather than after it, and, under a
+CPU limit of one CPU (a CFS quota), the two used the quota in part of each 100 ms period and the
+kernel paused every thread of the replica until the next. On one core the kernel's scheduler
+decides who runs: it favours threads that have just woken, a partner's rerun, over threads that
+run all the time, and polars' niced engine threads (analytics.computing) take what the scripts
+leave. The replica's CPU limit (STREAMLIT_CPUS) is headroom above that core for what Docker
+starts beside it: at exactly one CPU, a health check beside a busy replica paused all of it.
 
 Why it moves: the kernel no longer spreads a pinned replica. Every CHECK_SECONDS the replica
 compares its core's load with the least busy core it may use (from /proc/stat, which counts the

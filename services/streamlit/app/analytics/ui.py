@@ -84,6 +84,7 @@ def kept(key: str) -> dict[str, str]:
     name): reload, back and a link to a colleague restore the view. A value that does not fit
     the widget (another partner's dataset, a bound outside the data) is dropped for its default."""
     st.session_state.setdefault(_KEPT_KEYS, set()).add(key)
+    # Each widget is a point where a busy partner's page run can pause for a lighter partner's.
     computing.make_way()
     return {"key": key, "bind": "query-params", "persist_state": "session"}
 
@@ -397,7 +398,7 @@ class Shared:
 
     def _get(self, asked: tuple, compute: Callable):
         key = (*self.question, i18n.current(), *asked)
-        computing.make_way()
+        computing.make_way()  # so is each shared result
         try:
             return computations().get(self.partner, key, compute, _waiting)
         except computing.TooLong as error:
