@@ -103,6 +103,30 @@ def test_the_configured_number_of_streamlit_replicas_run_healthy(stack):
     assert all(r["State"] == "running" and r["Health"] == "healthy" for r in replicas), replicas
 
 
+# The cores each process of a container may run on (all its threads'), but the asking one's.
+CORES = r"""
+import json, os
+cores = {}
+for pid in (int(name) for name in os.listdir("/proc") if name.isdigit() and int(name) != os.getpid()):
+    try:
+        command = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode().strip()
+        threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+        cores[command] = sorted(set().union(*(os.sched_getaffinity(tid) for tid in threads)))
+    except OSError:
+        continue
+print(json.dumps(cores))
+"""
+
+
+def test_each_streamlit_replica_runs_its_server_and_its_probe_on_one_core(stack):
+    for container in stack.container_names("streamlit"):
+        cores = json.loads(stack.host(container).check_output(f"python3 -c '{CORES}'"))
+        own = {command: cpus for command, cpus in cores.items()
+               if "analytics.serve" in command or "portal_probe report" in command}
+        assert len(own) == 2, cores
+        assert len({tuple(cpus) for cpus in own.values()}) == 1 and len(next(iter(own.values()))) == 1, own
+
+
 def test_only_nginx_publishes_a_port(stack):
     published = {row["Service"]: [p for p in row["Publishers"] if p.get("PublishedPort")] for row in stack.containers()}
     assert published.pop("nginx"), "nginx publishes no port"
