@@ -391,6 +391,7 @@ def fairness_figures(results: dict) -> dict:
 
     return {
         "fair_sessions": f["b_sessions"],
+        "fair_seconds": f"{f['seconds']:g}",
         "heavy_sessions": f["heavy_sessions"],
         "heavy_rows": f"{f['heavy_rows']:,}",
         "per_partner": settings["STREAMLIT_COMPUTATIONS_PER_PARTNER"],

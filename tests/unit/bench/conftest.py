@@ -83,7 +83,7 @@ def sample_results():
             },
         },
         "fairness": {
-            "b_sessions": 5, "heavy_sessions": 8, "heavy_rows": 1_000_000, "rows": 100_000, "seconds": 15.0,
+            "b_sessions": 5, "heavy_sessions": 8, "heavy_rows": 1_000_000, "rows": 100_000, "seconds": 30.0,
             "think": [1.0, 3.0],
             "alone": {"reruns": 40, "errors": 0, "p50": 60.0, "p95": 120.0},
             "loaded": {"reruns": 38, "errors": 0, "p50": 70.0, "p95": 150.0},

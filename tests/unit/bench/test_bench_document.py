@@ -105,6 +105,7 @@ def test_sessions_per_replica_are_set_against_the_plain_page_of_the_same_run(tex
 
 def test_the_fairness_section_gives_partner_bs_p95_alone_and_beside_a(text):
     fair = section(text, "Fair shares on one replica")
+    assert "think time of 1–3 s for 30 s, first alone" in fair
     assert "| partner B alone (5) | 40 | 60.0 ms | 120 ms | 0 |" in fair
     assert "| partner B beside A's work (5) | 38 | 70.0 ms | 150 ms | 0 |" in fair
     assert "**1.25×**" in fair
