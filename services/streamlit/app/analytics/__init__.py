@@ -11,4 +11,5 @@ Modules, one concern each:
 - export: CSV with formula cells defused
 - ui: the Streamlit pieces the pages share
 - warmup, serve: process start
+- cores: the one core a replica runs on, and its moves to a less busy one
 """
