@@ -69,6 +69,12 @@ def test_pin_puts_a_process_and_what_it_starts_afterwards_on_one_core():
         child.communicate(b"")
 
 
+def test_pin_passes_over_a_process_that_has_ended():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    cores.pin(child.pid, 0)  # no error: a health check may end while the replica moves
+
+
 def test_pin_without_a_pid_says_how_to_call_it(capsys):
     assert cores.main(["pin"]) == 2
     assert "usage" in capsys.readouterr().err

@@ -70,11 +70,16 @@ def better_core(own: int, shares: Mapping[int, float], mine: float, allowed: set
 
 
 def pin(pid: int, cpu: int) -> None:
-    """Every thread of `pid` on `cpu`; children it starts afterwards inherit it."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    """Every thread of `pid` on `cpu`; children it starts afterwards inherit it. A process or
+    thread that ended meanwhile (a health check) is passed over."""
+    try:
+        tasks = [int(task.name) for task in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        return
+    for task in tasks:
         try:
-            os.sched_setaffinity(int(task.name), {cpu})
-        except (ProcessLookupError, OSError):  # a thread that ended meanwhile
+            os.sched_setaffinity(task, {cpu})
+        except OSError:
             continue
 
 
