@@ -60,7 +60,7 @@ def test_a_replica_with_one_core_has_nowhere_to_go():
     assert cores.better_core(0, {0: 1.0}, 1.0, {0}, chance=always(0.0)) is None
 
 
-def test_pin_puts_a_process_and_what_it_starts_afterwards_on_one_core():
+def test_pin_puts_every_thread_of_a_process_on_one_core():
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
         assert cores.main(["pin", str(child.pid)]) == 0
