@@ -16,6 +16,16 @@ from analytics.settings import ComputationLimits, load
 from analytics_support import TOKEN
 
 
+@pytest.fixture(autouse=True)
+def pytests_thread_keeps_its_priority(monkeypatch):
+    """A run that makes way lowers its thread's CPU priority for good, and threads inherit it:
+    lowered in pytest's own thread, it would pass to every thread a later test starts. The
+    tests that look at priorities run their turns in threads of their own, as Streamlit does."""
+    lower = computing._lower_own_priority
+    monkeypatch.setattr(computing, "_lower_own_priority",
+                        lambda: None if threading.current_thread() is threading.main_thread() else lower())
+
+
 def counting(result):
     calls = []
 
@@ -287,6 +297,32 @@ def test_a_busy_partners_run_makes_way_for_a_partner_who_used_the_replica_less()
     assert order == ["globex done", "acme goes on"]
 
 
+def priority_in_a_turn(shared: computing.Computations, partner: str) -> int:
+    """The niceness of a thread of its own (as Streamlit runs each rerun) once it took one of
+    the partner's turns."""
+    seen = []
+
+    def run():
+        with shared.turn(partner):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_a_busier_partners_run_yields_the_cpu_while_a_lighter_partner_is_about():
+    shared = computing.Computations(ComputationLimits(per_partner=1))
+    with shared.turn("acme"):
+        pass
+    assert priority_in_a_turn(shared, "acme") == 0  # alone, a busy partner has the whole CPU
+    with shared.turn("globex"):  # then a lighter partner reruns, and its turn ends
+        pass
+    assert priority_in_a_turn(shared, "acme") == computing.MAKING_WAY_NICENESS
+    assert priority_in_a_turn(shared, "globex") == 0
+
+
 def test_a_light_partner_never_waits_for_a_busier_one():
     shared = computing.Computations(ComputationLimits(per_partner=1))
     with shared.turn("acme"):
@@ -304,9 +340,17 @@ def test_a_run_makes_way_for_a_bounded_time_only(monkeypatch):
     with shared.turn("acme"):
         pass
     holder, release = held_turn(shared, "globex")
-    with shared.turn("acme"):
-        computing.make_way()  # globex still runs, yet acme goes on
-        computing.make_way()  # its time to make way is used up
+
+    def acme_run():
+        with shared.turn("acme"):
+            computing.make_way()  # globex still runs, yet acme goes on
+            computing.make_way()  # its time to make way is used up
+
+    # In a thread of its own, as Streamlit runs each rerun: the lowered priority ends with it.
+    acme = threading.Thread(target=acme_run)
+    acme.start()
+    acme.join(timeout=10)
+    assert not acme.is_alive(), "acme's run waited beyond its time to make way"
     release.set()
     holder.join()
 

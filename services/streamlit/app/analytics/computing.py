@@ -18,7 +18,10 @@
   while a partner who has used the replica less lately holds a turn: the light partner's rerun
   goes first, the heavy partner's pauses for it. "Lately" is the time each partner held
   turns, halved every USAGE_HALF_LIFE seconds; a run makes way for YIELD_SECONDS at most, so a
-  heavy partner among many light ones slows down but never stops.
+  heavy partner among many light ones slows down but never stops. A pause can only come at
+  such a point, so a run of a partner heavier than one who is about also runs at a lower CPU
+  priority from its start (`settle_priority`): on the replica's one core the kernel then gives
+  nearly all of it, and so the GIL, to the lighter partner's rerun as soon as that wants them.
 - Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
   partners' scripts (lower_engine_priority), so a heavy computation takes the CPU the scripts
   leave rather than half of it. Priorities decide between threads on one core, and a replica
@@ -33,6 +36,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import threading
 import time
@@ -58,6 +62,13 @@ ENGINE_NICENESS = 10
 # finish, for at most this long; "lately" halves every USAGE_HALF_LIFE seconds.
 YIELD_SECONDS = 1.0
 USAGE_HALF_LIFE = 10.0
+# The CPU priority of a run whose partner is heavier than one who is about (settle_priority,
+# make_way), to the run's end. The GIL alone shares the core evenly between two runnable
+# threads; at 19 a thread weighs about 1/70 of one at 0, so the lighter partner's run gets
+# nearly all of it. A thread may raise its own niceness but not lower it again, and Streamlit
+# runs each rerun in a thread of its own (one that runs a rerun the same session queued
+# meanwhile stays lowered for it too).
+MAKING_WAY_NICENESS = 19
 
 
 class TooLong(Exception):
@@ -76,6 +87,11 @@ def make_way() -> None:
     computations = getattr(_held, "computations", None)
     if computations is not None:
         computations.make_way(_held.partner)
+
+
+def _lower_own_priority() -> None:
+    """Run the calling thread at MAKING_WAY_NICENESS from now on."""
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), MAKING_WAY_NICENESS)
 
 
 def collect(frame: pl.LazyFrame) -> pl.DataFrame:
@@ -187,6 +203,7 @@ class Computations:
         if getattr(_held, "partner", None) == partner:
             yield
             return
+        self.settle_priority(partner)
         with self._lock:
             slots = self._slots.setdefault(partner, threading.BoundedSemaphore(self.limits.per_partner))
         acquired = slots.acquire(blocking=False)
@@ -221,21 +238,38 @@ class Computations:
                 self._usage[partner] = (self._used(partner, now) + now - started, now)
                 self._turns_changed.notify_all()
 
+    def settle_priority(self, partner: str) -> None:
+        """Run the calling thread (a page run of the partner's) at MAKING_WAY_NICENESS if a
+        partner who has used the replica less lately holds a turn or ended one in the last
+        USAGE_HALF_LIFE seconds: the lighter partner's next rerun then finds this one yielding
+        the CPU from its first instant, not from this run's next pause."""
+        with self._lock:
+            lighter_about = self._lighter_running(partner, within=USAGE_HALF_LIFE)
+        if lighter_about:
+            _lower_own_priority()
+
     def make_way(self, partner: str) -> None:
-        """Wait while a partner who has used the replica less lately holds a turn, for at most
-        what is left of the running turn's YIELD_SECONDS (see the module)."""
+        """While a partner who has used the replica less lately holds a turn, wait for at most
+        what is left of the running turn's YIELD_SECONDS, and run at MAKING_WAY_NICENESS from
+        then on (see the module)."""
+        with self._lock:
+            if not self._lighter_running(partner):
+                return
+        _lower_own_priority()
         with self._lock:
             while _held.yield_left > 0 and self._lighter_running(partner):
                 started = time.monotonic()
                 self._turns_changed.wait(_held.yield_left)
                 _held.yield_left -= time.monotonic() - started
 
-    def _lighter_running(self, partner: str) -> bool:
+    def _lighter_running(self, partner: str, within: float = 0.0) -> bool:
         """Whether a partner who has used the replica less lately (ties: by name, so that two
-        partners never wait for each other) holds a turn; the caller holds the lock."""
+        partners never wait for each other) holds a turn, or ended one in the last `within`
+        seconds; the caller holds the lock."""
         now = time.monotonic()
         mine = (self._used(partner, now), partner)
-        return any(held and (self._used(other, now), other) < mine
+        return any((held or now - self._usage.get(other, (0.0, -math.inf))[1] < within)
+                   and (self._used(other, now), other) < mine
                    for other, held in self._turns_held.items() if other != partner)
 
     def _used(self, partner: str, now: float) -> float:
