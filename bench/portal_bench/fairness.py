@@ -109,11 +109,10 @@ class _HeavyPartner:
     """
 
     def __init__(self, project: BenchProject, url: str, plan):
-        self.url, self.headers, self.sessions = url, project.identity_headers(HEAVY_PARTNER), plan.fairness_heavy_sessions
         context = multiprocessing.get_context("spawn")  # the bench's own threads are not the child's
         self.halt, self.ready, self.results = context.Event(), context.Event(), context.Queue()
-        self.process = context.Process(target=_heavy_tabs, daemon=True,
-                                       args=(self.url, self.headers, self.sessions, self.halt, self.ready, self.results))
+        self.process = context.Process(target=_heavy_tabs, daemon=True, args=(
+            url, project.identity_headers(HEAVY_PARTNER), plan.fairness_heavy_sessions, self.halt, self.ready, self.results))
         self.latencies: list[float] = []
         self.errors: list[str] = []
         # The seconds of each rerun told to wait its turn.

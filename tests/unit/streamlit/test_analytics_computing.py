@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -314,8 +315,10 @@ def priority_in_a_turn(shared: computing.Computations, partner: str) -> int:
 
 def test_a_busier_partners_run_yields_the_cpu_while_a_lighter_partner_is_about():
     shared = computing.Computations(ComputationLimits(per_partner=1))
-    with shared.turn("acme"):
-        pass
+    with shared.turn("acme"):  # 50 ms of work: far more than globex's empty turn below
+        busy_until = time.monotonic() + 0.05
+        while time.monotonic() < busy_until:
+            pass
     assert priority_in_a_turn(shared, "acme") == 0  # alone, a busy partner has the whole CPU
     with shared.turn("globex"):  # then a lighter partner reruns, and its turn ends
         pass
