@@ -253,10 +253,8 @@ class Computations:
         what is left of the running turn's YIELD_SECONDS, and run at MAKING_WAY_NICENESS from
         then on (see the module)."""
         with self._lock:
-            if not self._lighter_running(partner):
-                return
-        _lower_own_priority()
-        with self._lock:
+            if self._lighter_running(partner):
+                _lower_own_priority()
             while _held.yield_left > 0 and self._lighter_running(partner):
                 started = time.monotonic()
                 self._turns_changed.wait(_held.yield_left)
