@@ -17,14 +17,16 @@
   `make_way`, called where a run can pause: at each widget, each shared result and each query)
   while a partner who has used the replica less lately holds a turn: the light partner's rerun
   goes first, the heavy partner's pauses for it. "Lately" is the time each partner held
-  turns, halved every USAGE_HALF_LIFE seconds; a run makes way for YIELD_SECONDS at most, so a
-  heavy partner among many light ones slows down but never stops. A pause can only come at
-  such a point, so a run of a partner heavier than one who is about also runs at a lower CPU
-  priority from its start (`settle_priority`): on the replica's one core the kernel then gives
-  nearly all of it, and so the GIL, to the lighter partner's rerun as soon as that wants them.
+  turns, halved every USAGE_HALF_LIFE seconds; a run pauses for YIELD_SECONDS at most. A pause
+  can only come at such a point, so a run of a partner heavier than one who is about also runs
+  at a lower CPU priority from its turn's start to its end (`settle_priority`): on the
+  replica's one core the kernel then gives nearly all of it, and so the GIL, to the lighter
+  partner's rerun as soon as that wants them. A heavy partner gets what the lighter ones leave
+  of the core: beside a few light partners it slows down; beside light partners who keep the
+  core busy it waits for them.
 - Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
-  partners' scripts (lower_engine_priority), so a heavy computation takes the CPU the scripts
-  leave rather than half of it. Priorities decide between threads on one core, and a replica
+  partners' scripts (lower_engine_priority; a heavier partner's lowered run excepted), so a
+  heavy computation takes the CPU the scripts leave rather than half of it. Priorities decide between threads on one core, and a replica
   runs on one (analytics.cores).
 - A time limit: a computation that runs longer than `seconds` is stopped and the page says so.
   Its query is cancelled inside polars' engine (LazyFrame.collect(background=True) and
@@ -239,10 +241,10 @@ class Computations:
                 self._turns_changed.notify_all()
 
     def settle_priority(self, partner: str) -> None:
-        """Run the calling thread (a page run of the partner's) at MAKING_WAY_NICENESS if a
-        partner who has used the replica less lately holds a turn or ended one in the last
-        USAGE_HALF_LIFE seconds: the lighter partner's next rerun then finds this one yielding
-        the CPU from its first instant, not from this run's next pause."""
+        """Run the calling thread (a run of the partner's, about to take a turn) at
+        MAKING_WAY_NICENESS if a partner who has used the replica less lately holds a turn or
+        ended one in the last USAGE_HALF_LIFE seconds: the lighter partner's next rerun then
+        finds this one yielding the CPU from its first instant, not from this run's next pause."""
         with self._lock:
             lighter_about = self._lighter_running(partner, within=USAGE_HALF_LIFE)
         if lighter_about:

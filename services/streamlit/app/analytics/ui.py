@@ -134,9 +134,6 @@ def open_portal() -> Portal:
         _stop_with_error(_(PARTNER_INACTIVE))
     portal = Portal(who=who, catalog=catalog)
     st.session_state[_PORTAL_STATE] = portal
-    # Before the run waits for its turn, not once it has it: the rest of its preamble is the
-    # partner's load too.
-    computations().settle_priority(who.partner)
     return portal
 
 
