@@ -120,20 +120,33 @@ class _HeavyPartner:
 
     def start(self) -> None:
         self.process.start()
-        wait_until("partner A's tabs to open", lambda: self.ready.is_set() or not self.process.is_alive(), timeout=300)
-        if not self.ready.is_set():
-            raise RuntimeError(f"partner A's tabs did not open: {self._result()['errors']}")
+        try:
+            wait_until("partner A's tabs to open", lambda: self.ready.is_set() or not self.process.is_alive(),
+                       timeout=300)
+            if not self.ready.is_set():
+                raise RuntimeError(f"partner A's tabs did not open: {self._result()['errors']}")
+        except BaseException:
+            self._end()
+            raise
 
     def stop(self) -> None:
         self.halt.set()
         result = self._result()
-        self.process.join(timeout=30)
+        self._end()
         self.latencies, self.waited, self.errors = result["latencies"], result["waited"], result["errors"]
+
+    def _end(self) -> None:
+        """The process gone: given 30 s to close its tabs, then stopped (a tab that hangs
+        would otherwise keep it, and its load, into the next benchmark)."""
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
 
     def _result(self) -> dict:
         try:
             return self.results.get(timeout=150)
-        except queue.Empty:
+        except queue.Empty:  # the process hung or died without a word
             return {"latencies": [], "waited": [], "errors": ["partner A's process sent no result"]}
 
 
