@@ -26,8 +26,8 @@
   core busy it waits for them.
 - Scripts first: polars' engine threads run at a lower CPU priority than the threads that run
   partners' scripts (lower_engine_priority; a heavier partner's lowered run excepted), so a
-  heavy computation takes the CPU the scripts leave rather than half of it. Priorities decide between threads on one core, and a replica
-  runs on one (analytics.cores).
+  heavy computation takes the CPU the scripts leave rather than half of it. Priorities decide
+  between threads on one core, and a replica runs on one (analytics.cores).
 - A time limit: a computation that runs longer than `seconds` is stopped and the page says so.
   Its query is cancelled inside polars' engine (LazyFrame.collect(background=True) and
   InProcessQuery.cancel), so the work itself stops, not merely the wait for it; the engine
